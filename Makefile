@@ -1,0 +1,67 @@
+# Two commands matter (see README): `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV := .venv/bin
+ENV := source scripts/env.sh &&
+MODEL := models/assistant.tar.gz
+NLU_OUT := results/nlu
+
+.PHONY: setup run shell train test lint typecheck domain domain-check validate unit \
+        test-stories test-nlu e2e bench clean
+
+setup:
+	@scripts/setup.sh
+
+$(MODEL): config.yml domain.yml $(shell find data sop nlu_components -type f 2>/dev/null) | setup
+	$(ENV) $(VENV)/rasa train --fixed-model-name assistant --out models
+	@touch $(MODEL)
+
+train: $(MODEL)
+
+run: setup train
+	@scripts/run.sh
+
+shell: setup train
+	@$(ENV) ( $(VENV)/rasa run actions --actions actions --port 5055 >/dev/null 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT; $(VENV)/rasa shell --model $(MODEL) --endpoints endpoints.yml )
+
+lint: setup
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+typecheck: setup
+	$(ENV) $(VENV)/mypy sop_engine
+
+domain: setup
+	$(ENV) $(VENV)/python scripts/sync_domain.py
+
+domain-check: setup
+	$(ENV) $(VENV)/python scripts/sync_domain.py --check
+
+validate: setup
+	$(ENV) $(VENV)/rasa data validate --fail-on-warnings --max-history 5
+
+unit: setup
+	$(ENV) $(VENV)/pytest -m "not servers" -q
+
+test-stories: train
+	$(ENV) $(VENV)/rasa test core --model $(MODEL) --stories tests/stories \
+	  --fail-on-prediction-errors --out results/core
+
+test-nlu: train
+	$(ENV) $(VENV)/rasa test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml --out $(NLU_OUT)
+	$(ENV) $(VENV)/python scripts/nlu_gate.py $(NLU_OUT)
+
+e2e: train
+	$(ENV) $(VENV)/pytest -m servers -q
+
+# The single test command (CI runs it through .ci/run). Order as in Rasa's Sara demo:
+# lint, types, domain/data checks, unit + action tests, train, story tests, NLU gate, e2e.
+test: lint typecheck domain-check validate unit train test-stories test-nlu e2e
+	@echo "make test: all checks passed"
+
+bench: setup train
+	$(ENV) $(VENV)/python scripts/bench.py
+
+clean:
+	rm -rf models results var .pytest_cache .mypy_cache .ruff_cache

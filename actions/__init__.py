@@ -1,0 +1,1 @@
+"""Rasa action server package: thin actions that gather facts, call the SOP engine, format."""

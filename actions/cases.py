@@ -1,0 +1,203 @@
+"""Starting, switching, stopping and answering a case. The SOP engine decides; these actions
+only move slot values around and format the engine's answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    ACTIVE_SOP_SLOT,
+    CASE_MEMORY_SLOT,
+    FORM_NAME,
+    active_engine,
+    case_slot_names,
+    current_time,
+    latest_intent,
+    registry,
+    slot_values,
+    slots_set_since_last_user_message,
+)
+from sop_engine.engine import Need, SopEngine
+from sop_engine.render import result_payload, result_text
+from sop_engine.slot_values import validate_values
+from sop_engine.validators import mask_msisdn
+
+logger = logging.getLogger(__name__)
+
+# Customer identity survives from one finished case to the next one.
+IDENTITY_SLOTS = ("msisdn", "email")
+
+
+def _filled(tracker: Tracker, engine: SopEngine) -> Dict[str, Any]:
+    return {k: v for k, v in slot_values(tracker, engine).items() if v is not None}
+
+
+def _labels(engine: SopEngine, names: List[str]) -> str:
+    labels = {s.name: s.label for s in engine.sop.slots}
+    return ", ".join(labels.get(n, n) for n in names if n in labels)
+
+
+class ActionStartCase(Action):
+    def name(self) -> str:
+        return "action_start_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        intent, _ = latest_intent(tracker)
+        new = registry().by_intent.get(intent or "")
+        if new is None:
+            dispatcher.utter_message(response="utter_help")
+            return []
+        old = active_engine(tracker)
+        memory: Dict[str, Dict[str, Any]] = dict(tracker.get_slot(CASE_MEMORY_SLOT) or {})
+        form_was_active = tracker.active_loop.get("name") == FORM_NAME
+        fresh = {
+            k: v for k, v in slots_set_since_last_user_message(tracker).items()
+            if k in case_slot_names()
+        }
+        keep: Dict[str, Any] = {}
+        lines: List[str] = []
+        if old is not None and old.sop.id == new.sop.id and form_was_active:
+            keep = _filled(tracker, old)  # same case again: nothing to reset
+        else:
+            if old is not None and form_was_active:
+                memory[old.sop.id] = _filled(tracker, old)
+                lines.append(
+                    f"Kasus \"{old.sop.title}\" saya simpan; sebut kasusnya lagi untuk "
+                    "melanjutkan."
+                )
+            elif old is not None:
+                keep = {k: v for k, v in _filled(tracker, old).items() if k in IDENTITY_SLOTS}
+                if keep.get("msisdn"):
+                    lines.append(
+                        f"Saya pakai MSISDN {mask_msisdn(str(keep['msisdn']))} dari kasus "
+                        "sebelumnya; ketik nomor lain bila berbeda."
+                    )
+            else:
+                # no case before: everything the agent already said is kept
+                keep = {k: tracker.get_slot(k) for k in case_slot_names()}
+            restored = memory.pop(new.sop.id, {})
+            if restored:
+                keep.update(restored)
+                lines.append(
+                    f"Melanjutkan kasus \"{new.sop.title}\" yang tadi (tersimpan: "
+                    f"{_labels(new, list(restored))})."
+                )
+        keep.update(fresh)
+        checked, messages = validate_values(new.sop, keep, current_time())
+        keep.update(checked)
+        events: List[EventType] = [ActiveLoop(None)]
+        events += [SlotSet(name, keep.get(name)) for name in case_slot_names()]
+        events += [
+            SlotSet(ACTIVE_SOP_SLOT, new.sop.id),
+            SlotSet(CASE_MEMORY_SLOT, memory or None),
+            SlotSet("requested_slot", None),
+        ]
+        dispatcher.utter_message(text=self._intro(new, lines))
+        for message in messages:
+            dispatcher.utter_message(text=message)
+        return events
+
+    @staticmethod
+    def _intro(engine: SopEngine, lines: List[str]) -> str:
+        sop = engine.sop
+        text = [f"Kasus: {sop.title}."] + lines
+        if sop.expired_at and current_time().date() > sop.expired_at:
+            text.append(
+                f"⚠️ Halaman sumber kedaluwarsa sejak {sop.expired_at:%d-%m-%Y}; "
+                "konfirmasi ke TL bila ragu."
+            )
+        if sop.checks:
+            text.append("Sambil saya tanya, lakukan pengecekan:")
+            text += [f"- {c.text}" for c in sop.checks]
+        return "\n".join(text)
+
+
+def _reset_case_events() -> List[EventType]:
+    return [SlotSet(name, None) for name in case_slot_names()]
+
+
+class ActionStopCase(Action):
+    def name(self) -> str:
+        return "action_stop_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        engine = active_engine(tracker)
+        memory: Dict[str, Any] = dict(tracker.get_slot(CASE_MEMORY_SLOT) or {})
+        if engine is None:
+            dispatcher.utter_message(text="Tidak ada kasus yang sedang berjalan.")
+        else:
+            memory.pop(engine.sop.id, None)
+            dispatcher.utter_message(
+                text=f"Baik, kasus \"{engine.sop.title}\" dibatalkan. "
+                "Ketik kasus lain kapan saja."
+            )
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet(ACTIVE_SOP_SLOT, None),
+            SlotSet(CASE_MEMORY_SLOT, memory or None),
+            *_reset_case_events(),
+        ]
+
+
+class ActionSopResult(Action):
+    def name(self) -> str:
+        return "action_sop_result"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        engine = active_engine(tracker)
+        if engine is None:
+            dispatcher.utter_message(response="utter_help")
+            return []
+        decision = engine.evaluate(slot_values(tracker, engine), current_time())
+        if isinstance(decision, Need):
+            # The form ended early (e.g. a value was refused twice): say what is missing.
+            dispatcher.utter_message(
+                text="Data kasus belum lengkap. Sebut kasusnya lagi untuk melanjutkan."
+            )
+            return []
+        msisdn = tracker.get_slot("msisdn")
+        logger.info(
+            "sop_result case_id=%s msisdn=%s", decision.case_id,
+            mask_msisdn(str(msisdn)) if msisdn else "-",
+        )
+        dispatcher.utter_message(text=result_text(decision), json_message=result_payload(decision))
+        memory: Dict[str, Any] = dict(tracker.get_slot(CASE_MEMORY_SLOT) or {})
+        memory.pop(engine.sop.id, None)
+        return [SlotSet(CASE_MEMORY_SLOT, memory or None)]
+
+
+class ActionOfferCases(Action):
+    """Low-confidence message: offer the likely cases as buttons with readable names."""
+
+    def name(self) -> str:
+        return "action_offer_cases"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        by_intent = registry().by_intent
+        likely = [r["name"] for r in ranking[:5] if r.get("name") in by_intent][:3]
+        intents = likely or list(by_intent)
+        buttons = [
+            {"title": by_intent[i].sop.title, "payload": f"/{i}"} for i in intents
+        ]
+        text = (
+            "Maaf, saya belum yakin maksudnya. Apakah salah satu kasus ini?"
+            if likely
+            else "Maaf, saya belum paham. Saya bisa membantu kasus berikut:"
+        )
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []

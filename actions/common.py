@@ -1,0 +1,65 @@
+"""Shared helpers of the actions: which SOP is active, its facts, the current time."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+
+from sop_engine.engine import SopEngine, parse_iso
+from sop_engine.loader import SopRegistry, default_registry
+
+logger = logging.getLogger(__name__)
+
+FORM_NAME = "sop_form"
+ACTIVE_SOP_SLOT = "active_sop"
+CASE_MEMORY_SLOT = "case_memory"
+# Intents that never fill a form value by free text: they change the flow instead.
+FLOW_INTENTS = ("stop", "help", "bot_challenge", "request_credentials", "greet", "goodbye")
+# A different case is only started mid-form when the classifier is this sure.
+SWITCH_CONFIDENCE = 0.7
+
+
+def registry() -> SopRegistry:
+    return default_registry()
+
+
+def current_time() -> datetime:
+    """Now, timezone-aware. ASSISTANT_FIXED_NOW (ISO 8601) pins it for reproducible tests."""
+    fixed = parse_iso(os.environ.get("ASSISTANT_FIXED_NOW", ""))
+    return fixed if fixed is not None else datetime.now(timezone.utc)
+
+
+def active_engine(tracker: Tracker) -> Optional[SopEngine]:
+    sop_id = tracker.get_slot(ACTIVE_SOP_SLOT)
+    return registry().by_id.get(sop_id) if sop_id else None
+
+
+def case_slot_names() -> List[str]:
+    reg = registry()
+    return reg.all_slot_names() + reg.all_question_names()
+
+
+def slot_values(tracker: Tracker, engine: SopEngine) -> Dict[str, Any]:
+    names = engine.slot_names + engine.question_names
+    return {name: tracker.get_slot(name) for name in names}
+
+
+def slots_set_since_last_user_message(tracker: Tracker) -> Dict[str, Any]:
+    """Slot values extracted from the latest user message (before any action reset them)."""
+    values: Dict[str, Any] = {}
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            values.setdefault(event["name"], event["value"])
+    # reversed walk keeps the latest value per slot; drop resets
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def latest_intent(tracker: Tracker) -> tuple[Optional[str], float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)

@@ -1,0 +1,107 @@
+"""Validation of the generic SOP form: the SOP file decides what is asked, validators decide
+what is accepted. No SOP-specific code here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    FLOW_INTENTS,
+    FORM_NAME,
+    SWITCH_CONFIDENCE,
+    active_engine,
+    current_time,
+    latest_intent,
+    registry,
+    slot_values,
+)
+from sop_engine.engine import Need
+from sop_engine.slot_values import validate_values
+
+logger = logging.getLogger(__name__)
+
+_FORM_INTERNAL_ACTIONS = {FORM_NAME, "action_listen", "action_extract_slots", None}
+
+
+def _directly_after_user_message(tracker: Tracker) -> bool:
+    """True when the form runs on a fresh user message, not when it resumes after a rule."""
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "action" and event.get("name") not in _FORM_INTERNAL_ACTIONS:
+            return False
+    return False
+
+
+class ValidateSopForm(FormValidationAction):
+    def name(self) -> str:
+        return f"validate_{FORM_NAME}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if self._leaves_form(tracker):
+            # Let the rules handle stop / help / another case; slot values already
+            # extracted from this message stay in the tracker for the next case.
+            return [ActionExecutionRejected(FORM_NAME)]
+        return await super().run(dispatcher, tracker, domain)
+
+    def _leaves_form(self, tracker: Tracker) -> bool:
+        if not _directly_after_user_message(tracker):
+            return False
+        intent, confidence = latest_intent(tracker)
+        if intent in FLOW_INTENTS:
+            return True
+        engine = active_engine(tracker)
+        other_case = intent in registry().by_intent and (
+            engine is None or registry().by_intent[intent].sop.id != engine.sop.id
+        )
+        return bool(other_case and confidence >= SWITCH_CONFIDENCE)
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        return []  # values come from the domain's slot mappings; nothing custom to extract
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        engine = active_engine(tracker)
+        if engine is None:
+            return []
+        values = slot_values(tracker, engine)
+        now = current_time()
+        facts = engine.facts(values, now)
+        required = engine.required_slots(facts)
+        answered = [q for q in engine.question_names if values.get(q) is not None]
+        decision = engine.evaluate(values, now)
+        extra: List[str] = []
+        if isinstance(decision, Need) and decision.name not in required + answered:
+            extra = [decision.name]
+        return required + answered + extra
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        engine = active_engine(tracker)
+        candidates: Dict[str, Any] = tracker.slots_to_validate()
+        candidates.pop("requested_slot", None)
+        if engine is None:
+            return []
+        results, messages = validate_values(engine.sop, candidates, current_time())
+        for message in messages:
+            dispatcher.utter_message(text=message)
+        tracker.slots.update(results)
+        return [SlotSet(name, value) for name, value in results.items()]

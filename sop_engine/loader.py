@@ -1,0 +1,82 @@
+"""Loads every SOP data file and fails loudly (file + field) when one is broken."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List
+
+import yaml
+from pydantic import ValidationError
+
+from sop_engine.engine import SopEngine
+from sop_engine.models import SopFile
+from sop_engine.slot_values import known_validators
+
+SOP_DIR = Path(os.environ.get("SOP_DIR", Path(__file__).resolve().parent.parent / "sop"))
+NON_SOP_FILES = {"vocabulary.yaml"}
+
+
+class SopLoadError(RuntimeError):
+    """A data file does not match the schema; the message names the file and the field."""
+
+
+def load_sop_file(path: Path) -> SopFile:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SopLoadError(f"{path}: invalid YAML: {exc}") from exc
+    try:
+        return SopFile.parse_obj(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"field '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()
+        )
+        raise SopLoadError(f"{path}: {problems}") from exc
+
+
+class SopRegistry:
+    def __init__(self, sops: List[SopFile]) -> None:
+        self.by_id: Dict[str, SopEngine] = {}
+        self.by_intent: Dict[str, SopEngine] = {}
+        validators = set(known_validators())
+        for sop in sops:
+            unknown = [s.validator for s in sop.slots if s.validator not in validators]
+            if unknown:
+                raise SopLoadError(f"{sop.id}: unknown validators {unknown}")
+            if sop.id in self.by_id or sop.intent in self.by_intent:
+                raise SopLoadError(f"duplicate SOP id or intent: {sop.id} / {sop.intent}")
+            engine = SopEngine(sop)
+            self.by_id[sop.id] = engine
+            self.by_intent[sop.intent] = engine
+
+    @classmethod
+    def from_directory(cls, directory: Path = SOP_DIR) -> "SopRegistry":
+        files = sorted(p for p in directory.glob("*.yaml") if p.name not in NON_SOP_FILES)
+        if not files:
+            raise SopLoadError(f"{directory}: no SOP data files found")
+        return cls([load_sop_file(p) for p in files])
+
+    @property
+    def intents(self) -> List[str]:
+        return list(self.by_intent)
+
+    def all_slot_names(self) -> List[str]:
+        names: List[str] = []
+        for engine in self.by_id.values():
+            for name in engine.slot_names:
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def all_question_names(self) -> List[str]:
+        names: List[str] = []
+        for engine in self.by_id.values():
+            names.extend(n for n in engine.question_names if n not in names)
+        return names
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> SopRegistry:
+    return SopRegistry.from_directory()

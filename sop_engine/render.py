@@ -1,0 +1,49 @@
+"""Agent-facing text for an SOP result, and the copyable ticket.
+
+Lines are separated by single newlines on purpose: Rasa's collecting output channel splits a
+text on blank lines into several messages, and the answer must stay one message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from sop_engine.engine import SopResult, Ticket
+
+MISSING_MARK = "(isi manual)"
+
+
+def ticket_text(ticket: Ticket) -> str:
+    """Copyable ticket: every mandatory field on one line, in the SOP's order."""
+    lines = [f"KIP: {ticket.kip}"]
+    for label in ticket.labels:
+        value = ticket.fields.get(label)
+        lines.append(f"{label}: {value if value is not None else MISSING_MARK}")
+    return "\n".join(lines)
+
+
+def result_text(result: SopResult) -> str:
+    lines: List[str] = []
+    for warning in result.warnings:
+        lines.append(f"⚠️ {warning}")
+    lines.append(f"Hasil SOP: {result.title}")
+    for number, step in enumerate(result.steps, start=1):
+        lines.append(f"{number}. {step}")
+    if result.escalation:
+        lines.append(f"Eskalasi: {result.escalation}")
+    if result.ticket is None:
+        lines.append("Tiket: tidak perlu menurut SOP.")
+    else:
+        lines.append("Template tiket (salin):")
+        lines.append(ticket_text(result.ticket))
+        if result.ticket.missing:
+            lines.append("Lengkapi manual: " + ", ".join(result.ticket.missing) + ".")
+    lines.append(f"Sumber: {result.source}")
+    return "\n".join(lines)
+
+
+def result_payload(result: SopResult) -> Dict[str, Any]:
+    payload = result.as_payload()
+    if result.ticket is not None:
+        payload["ticket_text"] = ticket_text(result.ticket)
+    return payload

@@ -1,0 +1,150 @@
+"""Validation of one form value against the SOP that asks for it.
+
+Thin layer over the pure validators: it picks the validator named in the SOP file, handles
+answers to choice questions and splits several channel mentions ("gopay di mytelkomsel") into
+the channel and the payment method.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Dict, List, Sequence, Tuple
+
+from sop_engine import validators
+from sop_engine.models import Option, SlotSpec, SopFile
+from sop_engine.validators import Invalid, Valid, ValidationResult
+
+CHOICE_VALIDATOR = "choice"
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def known_validators() -> List[str]:
+    return sorted(set(validators.VALIDATORS) | {CHOICE_VALIDATOR})
+
+
+def _simplify(text: str) -> str:
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def _payload_value(raw: str) -> str:
+    # Buttons send '/inform{"choice": "x"}'; a value typed by hand is plain text.
+    if raw.startswith("/") and "{" in raw:
+        try:
+            data = json.loads(raw[raw.index("{") :])
+        except ValueError:
+            return raw
+        if isinstance(data, dict) and data:
+            return str(next(iter(data.values())))
+    return raw
+
+
+def validate_choice(options: Sequence[Option], raw: Any) -> ValidationResult:
+    """Maps an answer to one option: exact value/title/synonym first, then a whole-word hit."""
+    if isinstance(raw, list):
+        raw = raw[-1] if raw else None
+    if raw is None or not str(raw).strip():
+        return Invalid(_choice_reason(options))
+    text = _simplify(_payload_value(str(raw))[:500])
+    if not text:
+        return Invalid(_choice_reason(options))
+    padded = f" {text} "
+    for option in options:
+        names = [option.value, option.title, *option.synonyms]
+        if any(_simplify(n) == text for n in names):
+            return Valid(option.value)
+    hits = []
+    for option in options:
+        names = [option.title, *option.synonyms, option.value.replace("_", " ")]
+        if any(f" {_simplify(n)} " in padded for n in names if _simplify(n)):
+            hits.append(option.value)
+    if len(set(hits)) == 1:
+        return Valid(hits[0])
+    return Invalid(_choice_reason(options))
+
+
+def _choice_reason(options: Sequence[Option]) -> str:
+    titles = ", ".join(o.title for o in options)
+    return f"Jawaban belum saya kenali. Pilih salah satu: {titles}."
+
+
+def validate_slot(
+    validator: str, raw: Any, now: datetime, options: Sequence[Option] = ()
+) -> ValidationResult:
+    if validator == CHOICE_VALIDATOR:
+        return validate_choice(options, raw)
+    return validators.validate(validator, raw, now)
+
+
+def split_channel_mentions(channels: Sequence[str]) -> Dict[str, Any]:
+    """Several channels in one message: where the recharge was made and how it was paid.
+
+    "gopay di mytelkomsel" -> channel mytelkomsel, payment_method gopay (SOP 4.b);
+    "tokopedia pakai gopay" -> channel tokopedia (the app that sold it, SOP 4.c).
+    """
+    unique = list(dict.fromkeys(channels))
+    if not unique:
+        return {}
+    if len(unique) == 1:
+        return {"channel": unique[0]}
+    if "mytelkomsel" in unique:
+        others = [c for c in unique if c != "mytelkomsel"]
+        fintech = [c for c in others if validators.channel_group(c) == "fintech"]
+        return {"channel": "mytelkomsel", "payment_method": (fintech or others)[0]}
+    apps = [c for c in unique if validators.channel_group(c) == "app"]
+    return {"channel": (apps or unique)[0]}
+
+
+def validate_values(
+    sop: SopFile, values: Dict[str, Any], now: datetime
+) -> Tuple[Dict[str, Any], List[str]]:
+    """Validates candidate slot values for one SOP.
+
+    Returns the normalised values (None for refused ones) and the messages for the agent:
+    the reason of each refusal and notes such as an approximate time. Values of slots the SOP
+    does not use are left out, to be validated when a case that uses them starts.
+    """
+    specs = {s.name: s for s in sop.slots}
+    questions = {q.name: q for q in sop.questions}
+    out: Dict[str, Any] = {}
+    messages: List[str] = []
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name in questions:
+            question = questions[name]
+            if question.kind == "yes_no":
+                out[name] = value if isinstance(value, bool) else None
+                continue
+            result = validate_choice(question.options, value)
+            label = "Jawaban"
+        elif name in specs:
+            spec = specs[name]
+            result = validate_slot(spec.validator, value, now, spec.buttons)
+            label = spec.label
+        else:
+            continue
+        if isinstance(result, Invalid):
+            messages.append(f"{label} belum valid: {result.reason}")
+            out[name] = None
+            continue
+        if result.note:
+            messages.append(f"Catatan {label}: {result.note}")
+        if name == "channel":
+            out.update(_channel_values(specs, result.value, now))
+        else:
+            out[name] = result.value
+    return out, messages
+
+
+def _channel_values(specs: Dict[str, SlotSpec], value: Any, now: datetime) -> Dict[str, Any]:
+    channels = value if isinstance(value, list) else [value]
+    split = split_channel_mentions([str(c) for c in channels])
+    out: Dict[str, Any] = {"channel": split.get("channel")}
+    payment = split.get("payment_method")
+    spec = specs.get("payment_method")
+    if payment and spec is not None:
+        checked = validate_slot(spec.validator, payment, now, spec.buttons)
+        out["payment_method"] = checked.value if isinstance(checked, Valid) else None
+    return out

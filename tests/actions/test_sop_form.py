@@ -1,0 +1,193 @@
+"""Form validation and case actions, run with rasa_sdk's Tracker and CollectingDispatcher."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.ask import AskSlotAction, ASK_ACTIONS
+from actions.cases import ActionOfferCases, ActionSopResult, ActionStartCase, ActionStopCase
+from actions.forms import ValidateSopForm
+from tests.actions.conftest import make_tracker
+
+SN = "0215123456789012345678901"
+PULSA = {"active_sop": "pulsa_belum_masuk"}
+
+
+def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def candidate_events(values: Dict[str, Any]) -> List[Dict[str, Any]]:
+    # What Rasa's FormAction appends to the tracker before calling the validation action.
+    return [{"event": "action", "name": "sop_form"}] + [
+        {"event": "slot", "name": k, "value": v} for k, v in values.items()
+    ]
+
+
+async def test_invalid_sn_is_refused_with_the_reason_and_other_slots_kept(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    slots = {**PULSA, "msisdn": "081234567890", "nominal": 50000, "channel": ["alfamart"],
+             "event_time": "2026-11-21T15:00:00+07:00", "requested_slot": "serial_number"}
+    tracker = make_tracker(
+        slots={**slots, "serial_number": "021512345678901234567890"},
+        text="021512345678901234567890",
+        events=candidate_events({"serial_number": "021512345678901234567890"}),
+        active_loop="sop_form",
+    )
+    events = await ValidateSopForm().run(dispatcher, tracker, domain)
+    values = slot_events(events)
+    assert values["serial_number"] is None
+    assert values["requested_slot"] == "serial_number"  # asked again
+    assert "msisdn" not in values  # untouched
+    reason = dispatcher.messages[0]["text"]
+    assert "25 digit" in reason and "24" in reason
+
+
+async def test_valid_values_are_normalised(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    given = {"msisdn": "+62 812-3456-7890", "nominal": "50rb"}
+    tracker = make_tracker(
+        slots={**PULSA, **given, "requested_slot": "msisdn"},
+        text="+62 812-3456-7890 50rb",
+        events=candidate_events(given),
+        active_loop="sop_form",
+    )
+    values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
+    assert values["msisdn"] == "081234567890"
+    assert values["nominal"] == 50000
+    assert values["requested_slot"] == "event_time"
+    assert dispatcher.messages == []
+
+
+async def test_gopay_in_mytelkomsel_sets_channel_and_payment_method(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    given = {"channel": ["gopay", "mytelkomsel"]}
+    base = {**PULSA, "msisdn": "081234567890", "nominal": 50000,
+            "event_time": "2026-11-21T15:00:00+07:00"}
+    tracker = make_tracker(
+        slots={**base, **given}, text="via gopay di mytelkomsel",
+        events=candidate_events(given), active_loop="sop_form",
+    )
+    values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
+    assert values["channel"] == "mytelkomsel"
+    assert values["payment_method"] == "gopay"
+    assert values["requested_slot"] == "transaction_id"
+
+
+async def test_another_case_mid_form_rejects_so_rules_switch(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    tracker = make_tracker(
+        slots={**PULSA, "requested_slot": "nominal"},
+        intent="nomor_belum_aktif_setelah_bayar", confidence=0.93,
+        text="eh ada kasus lain, udh bayar tagihan tp no msh keblokir",
+        events=candidate_events({}), active_loop="sop_form",
+    )
+    events = await ValidateSopForm().run(dispatcher, tracker, domain)
+    assert events == [ActionExecutionRejected("sop_form")]
+
+
+async def test_stop_mid_form_rejects_and_stop_action_clears_the_case(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    slots = {**PULSA, "msisdn": "081234567890", "requested_slot": "nominal"}
+    tracker = make_tracker(slots=slots, intent="stop", text="batal",
+                           events=candidate_events({}), active_loop="sop_form")
+    assert await ValidateSopForm().run(dispatcher, tracker, domain) == [
+        ActionExecutionRejected("sop_form")
+    ]
+    events = await ActionStopCase().run(dispatcher, tracker, domain)
+    assert ActiveLoop(None) in events
+    values = slot_events(events)
+    assert values["msisdn"] is None and values["active_sop"] is None
+    assert "dibatalkan" in dispatcher.messages[-1]["text"]
+
+
+async def test_start_case_keeps_values_from_the_first_message(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    extracted = [
+        {"event": "slot", "name": "nominal", "value": "50rb"},
+        {"event": "slot", "name": "channel", "value": ["gopay", "mytelkomsel"]},
+    ]
+    tracker = make_tracker(
+        slots={"nominal": "50rb", "channel": ["gopay", "mytelkomsel"]},
+        intent="pulsa_belum_masuk",
+        text="plg isi pulsa 50rb via gopay di mytelkomsel tp blm masuk",
+        events=extracted,
+    )
+    values = slot_events(await ActionStartCase().run(dispatcher, tracker, domain))
+    assert values["active_sop"] == "pulsa_belum_masuk"
+    assert values["nominal"] == 50000
+    assert values["channel"] == "mytelkomsel"
+    assert values["payment_method"] == "gopay"
+    assert "Kasus: Isi ulang berhasil" in dispatcher.messages[0]["text"]
+
+
+async def test_switching_back_restores_the_saved_case(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    memory = {"pulsa_belum_masuk": {"msisdn": "081234567890", "nominal": 50000}}
+    tracker = make_tracker(
+        slots={"active_sop": None, "case_memory": memory}, intent="pulsa_belum_masuk",
+        text="lanjut pulsa blm masuk tadi",
+    )
+    values = slot_events(await ActionStartCase().run(dispatcher, tracker, domain))
+    assert values["nominal"] == 50000 and values["msisdn"] == "081234567890"
+
+
+async def test_result_carries_text_and_contract_payload(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    slots = {**PULSA, "msisdn": "081234567890", "nominal": 50000,
+             "event_time": "2026-11-21T15:00:00+07:00", "channel": ["mytelkomsel"],
+             "payment_method": "gopay", "transaction_id": "TRX778899",
+             "check_recharge_visible": False, "check_servo_used": False,
+             "check_call_detail_updated": False, "check_balance_deducted": True}
+    await ActionSopResult().run(dispatcher, make_tracker(slots=slots), domain)
+    message = dispatcher.messages[0]
+    payload = message["custom"]
+    assert payload["type"] == "sop_result"
+    assert payload["case_id"] == "pulsa_belum_masuk.fintech"
+    assert payload["ticket"]["fields"]["Transaksi ID"] == "TRX778899"
+    assert "Transaksi ID: TRX778899" in payload["ticket_text"]
+    assert "tanpa menyarankan pelanggan menunggu SLA 1x24 jam" in message["text"]
+
+
+async def test_yes_no_question_is_asked_with_buttons(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_check_servo_used")()
+    assert isinstance(ask, AskSlotAction)
+    await ask.run(dispatcher, make_tracker(slots=PULSA), domain)
+    message = dispatcher.messages[0]
+    assert "servo" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+
+
+async def test_fallback_offers_likely_cases_with_readable_names(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    tracker = make_tracker(intent="nlu_fallback", confidence=0.3, text="kok gitu ya")
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "pulsa_belum_masuk", "confidence": 0.3},
+        {"name": "callback", "confidence": 0.1},
+    ]
+    await ActionOfferCases().run(dispatcher, tracker, domain)
+    buttons = dispatcher.messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/pulsa_belum_masuk", "/callback"]
+    assert buttons[0]["title"].startswith("Isi ulang berhasil")
+
+
+def test_every_domain_ask_action_exists(domain: Dict[str, Any]) -> None:
+    names = {a().name() for a in ASK_ACTIONS}
+    asked = {a for a in domain["actions"] if a.startswith("action_ask_")}
+    assert asked == names
+    assert SlotSet  # imported for readers: events are rasa_sdk SlotSet dicts

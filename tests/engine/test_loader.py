@@ -1,0 +1,76 @@
+"""The SOP files load, and a broken one fails naming the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sop_engine.loader import SOP_DIR, SopLoadError, SopRegistry, load_sop_file
+from sop_engine.slot_values import known_validators
+
+CONTRACT_INTENTS = {
+    "pulsa_belum_masuk",
+    "nomor_belum_aktif_setelah_bayar",
+    "grapari_online",
+    "callback",
+    "imes_tagihan",
+}
+
+
+def test_every_sop_file_loads() -> None:
+    registry = SopRegistry.from_directory()
+    assert set(registry.intents) <= CONTRACT_INTENTS
+    assert "pulsa_belum_masuk" in registry.intents
+
+
+def test_every_slot_names_an_existing_validator() -> None:
+    registry = SopRegistry.from_directory()
+    for engine in registry.by_id.values():
+        for slot in engine.sop.slots:
+            assert slot.validator in known_validators(), (engine.sop.id, slot.name)
+
+
+def test_every_step_keeps_a_reference_to_the_page() -> None:
+    registry = SopRegistry.from_directory()
+    for engine in registry.by_id.values():
+        assert engine.sop.page.endswith(".txt")
+        for outcome in engine.sop.outcomes.values():
+            assert outcome.ref
+            assert all(step.ref for step in outcome.steps)
+
+
+def _broken_copy(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load((SOP_DIR / "pulsa_belum_masuk.yaml").read_text(encoding="utf-8"))
+    mutate(data)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_missing_field_names_file_and_field(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d.pop("source"))
+    with pytest.raises(SopLoadError) as error:
+        load_sop_file(path)
+    assert "broken.yaml" in str(error.value)
+    assert "source" in str(error.value)
+
+
+def test_rule_to_unknown_outcome_is_refused(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["rules"][0].update(outcome="nowhere"))
+    with pytest.raises(SopLoadError, match="nowhere"):
+        load_sop_file(path)
+
+
+def test_condition_on_unknown_fact_is_refused(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["rules"][1]["when"].update(check_typo=True))
+    with pytest.raises(SopLoadError, match="check_typo"):
+        load_sop_file(path)
+
+
+def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("id: [unclosed", encoding="utf-8")
+    with pytest.raises(SopLoadError, match="bad.yaml"):
+        load_sop_file(path)
