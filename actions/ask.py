@@ -22,8 +22,7 @@ YES_NO_BUTTONS = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "pay
 
 def choice_buttons(options: List[Option]) -> List[Dict[str, str]]:
     return [
-        {"title": o.title, "payload": "/inform" + json.dumps({"choice": o.value})}
-        for o in options
+        {"title": o.title, "payload": "/inform" + json.dumps({"choice": o.value})} for o in options
     ]
 
 

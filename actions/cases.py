@@ -58,7 +58,8 @@ class ActionStartCase(Action):
         memory: Dict[str, Dict[str, Any]] = dict(tracker.get_slot(CASE_MEMORY_SLOT) or {})
         form_was_active = tracker.active_loop.get("name") == FORM_NAME
         fresh = {
-            k: v for k, v in slots_set_since_last_user_message(tracker).items()
+            k: v
+            for k, v in slots_set_since_last_user_message(tracker).items()
             if k in case_slot_names()
         }
         keep: Dict[str, Any] = {}
@@ -69,8 +70,7 @@ class ActionStartCase(Action):
             if old is not None and form_was_active:
                 memory[old.sop.id] = _filled(tracker, old)
                 lines.append(
-                    f"Kasus \"{old.sop.title}\" saya simpan; sebut kasusnya lagi untuk "
-                    "melanjutkan."
+                    f'Kasus "{old.sop.title}" saya simpan; sebut kasusnya lagi untuk melanjutkan.'
                 )
             elif old is not None:
                 keep = {k: v for k, v in _filled(tracker, old).items() if k in IDENTITY_SLOTS}
@@ -86,7 +86,7 @@ class ActionStartCase(Action):
             if restored:
                 keep.update(restored)
                 lines.append(
-                    f"Melanjutkan kasus \"{new.sop.title}\" yang tadi (tersimpan: "
+                    f'Melanjutkan kasus "{new.sop.title}" yang tadi (tersimpan: '
                     f"{_labels(new, list(restored))})."
                 )
         keep.update(fresh)
@@ -137,8 +137,7 @@ class ActionStopCase(Action):
         else:
             memory.pop(engine.sop.id, None)
             dispatcher.utter_message(
-                text=f"Baik, kasus \"{engine.sop.title}\" dibatalkan. "
-                "Ketik kasus lain kapan saja."
+                text=f'Baik, kasus "{engine.sop.title}" dibatalkan. Ketik kasus lain kapan saja.'
             )
         return [
             ActiveLoop(None),
@@ -169,7 +168,8 @@ class ActionSopResult(Action):
             return []
         msisdn = tracker.get_slot("msisdn")
         logger.info(
-            "sop_result case_id=%s msisdn=%s", decision.case_id,
+            "sop_result case_id=%s msisdn=%s",
+            decision.case_id,
             mask_msisdn(str(msisdn)) if msisdn else "-",
         )
         dispatcher.utter_message(text=result_text(decision), json_message=result_payload(decision))
@@ -191,9 +191,7 @@ class ActionOfferCases(Action):
         by_intent = registry().by_intent
         likely = [r["name"] for r in ranking[:5] if r.get("name") in by_intent][:3]
         intents = likely or list(by_intent)
-        buttons = [
-            {"title": by_intent[i].sop.title, "payload": f"/{i}"} for i in intents
-        ]
+        buttons = [{"title": by_intent[i].sop.title, "payload": f"/{i}"} for i in intents]
         text = (
             "Maaf, saya belum yakin maksudnya. Apakah salah satu kasus ini?"
             if likely

@@ -38,10 +38,16 @@ def _requested(slot: str) -> List[Dict[str, Any]]:
 def build(registry: SopRegistry) -> Dict[str, Any]:
     not_intent = FLOW_INTENTS + registry.intents
     slots: Dict[str, Any] = {
-        "active_sop": {"type": "text", "influence_conversation": False,
-                       "mappings": [{"type": "custom"}]},
-        "case_memory": {"type": "any", "influence_conversation": False,
-                        "mappings": [{"type": "custom"}]},
+        "active_sop": {
+            "type": "text",
+            "influence_conversation": False,
+            "mappings": [{"type": "custom"}],
+        },
+        "case_memory": {
+            "type": "any",
+            "influence_conversation": False,
+            "mappings": [{"type": "custom"}],
+        },
     }
     data_slots: List[str] = []
     entity_of: Dict[str, Any] = {}
@@ -58,34 +64,59 @@ def build(registry: SopRegistry) -> Dict[str, Any]:
             mappings: List[Dict[str, Any]] = []
             if spec.entity:
                 mappings.append({"type": "from_entity", "entity": spec.entity})
-            mappings.append({"type": "from_entity", "entity": "choice",
-                             "conditions": _requested(spec.name)})
-            mappings.append({"type": "from_text", "not_intent": not_intent,
-                             "conditions": _requested(spec.name)})
-            slots[spec.name] = {"type": "list" if spec.multiple else "any",
-                                "influence_conversation": False, "mappings": mappings}
+            mappings.append(
+                {"type": "from_entity", "entity": "choice", "conditions": _requested(spec.name)}
+            )
+            mappings.append(
+                {"type": "from_text", "not_intent": not_intent, "conditions": _requested(spec.name)}
+            )
+            slots[spec.name] = {
+                "type": "list" if spec.multiple else "any",
+                "influence_conversation": False,
+                "mappings": mappings,
+            }
             data_slots.append(spec.name)
         for question in engine.sop.questions:
             if question.name in slots:
                 raise SystemExit(f"question {question.name} is declared by two SOP files")
             if question.kind == "yes_no":
                 mappings = [
-                    {"type": "from_intent", "intent": "affirm", "value": True,
-                     "conditions": _requested(question.name)},
-                    {"type": "from_intent", "intent": "deny", "value": False,
-                     "conditions": _requested(question.name)},
+                    {
+                        "type": "from_intent",
+                        "intent": "affirm",
+                        "value": True,
+                        "conditions": _requested(question.name),
+                    },
+                    {
+                        "type": "from_intent",
+                        "intent": "deny",
+                        "value": False,
+                        "conditions": _requested(question.name),
+                    },
                 ]
-                slots[question.name] = {"type": "bool", "influence_conversation": False,
-                                        "mappings": mappings}
+                slots[question.name] = {
+                    "type": "bool",
+                    "influence_conversation": False,
+                    "mappings": mappings,
+                }
             else:
                 mappings = [
-                    {"type": "from_entity", "entity": "choice",
-                     "conditions": _requested(question.name)},
-                    {"type": "from_text", "not_intent": not_intent,
-                     "conditions": _requested(question.name)},
+                    {
+                        "type": "from_entity",
+                        "entity": "choice",
+                        "conditions": _requested(question.name),
+                    },
+                    {
+                        "type": "from_text",
+                        "not_intent": not_intent,
+                        "conditions": _requested(question.name),
+                    },
                 ]
-                slots[question.name] = {"type": "any", "influence_conversation": False,
-                                        "mappings": mappings}
+                slots[question.name] = {
+                    "type": "any",
+                    "influence_conversation": False,
+                    "mappings": mappings,
+                }
     asked = [name for name in slots if name not in ("active_sop", "case_memory")]
     return {
         "slots": slots,

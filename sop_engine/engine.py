@@ -41,8 +41,12 @@ class Ticket:
     labels: List[str] = field(default_factory=list)  # every field, in the SOP's order
 
     def as_payload(self) -> Dict[str, Any]:
-        return {"required": True, "fields": dict(self.fields), "missing": list(self.missing),
-                "kip": self.kip}
+        return {
+            "required": True,
+            "fields": dict(self.fields),
+            "missing": list(self.missing),
+            "kip": self.kip,
+        }
 
 
 @dataclass(frozen=True)
@@ -247,8 +251,9 @@ class SopEngine:
         for rule in self.sop.rules:
             verdict = holds(rule.when, facts)
             if verdict is True:
-                return self._result(rule.outcome, self.sop.outcomes[rule.outcome], facts,
-                                    now, notes)
+                return self._result(
+                    rule.outcome, self.sop.outcomes[rule.outcome], facts, now, notes
+                )
             if verdict is None:
                 for fact, matcher in rule.when.items():
                     if match(matcher, facts.get(fact)) is None:
@@ -283,10 +288,14 @@ class SopEngine:
         now: datetime,
         notes: Optional[List[str]],
     ) -> SopResult:
-        steps = [render_template(s.text, facts)[0] for s in outcome.steps
-                 if holds(s.when, facts) is True]
-        warnings = [render_template(w.text, facts)[0] for w in outcome.warnings
-                    if holds(w.when, facts) is True]
+        steps = [
+            render_template(s.text, facts)[0] for s in outcome.steps if holds(s.when, facts) is True
+        ]
+        warnings = [
+            render_template(w.text, facts)[0]
+            for w in outcome.warnings
+            if holds(w.when, facts) is True
+        ]
         if self.sop.expired_at is not None and now.date() > self.sop.expired_at:
             warnings.insert(
                 0,

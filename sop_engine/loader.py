@@ -52,7 +52,7 @@ class SopRegistry:
             self.by_intent[sop.intent] = engine
 
     @classmethod
-    def from_directory(cls, directory: Path = SOP_DIR) -> "SopRegistry":
+    def from_directory(cls, directory: Path = SOP_DIR) -> SopRegistry:
         files = sorted(p for p in directory.glob("*.yaml") if p.name not in NON_SOP_FILES)
         if not files:
             raise SopLoadError(f"{directory}: no SOP data files found")

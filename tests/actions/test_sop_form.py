@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.ask import AskSlotAction, ASK_ACTIONS
+from actions.ask import ASK_ACTIONS, AskSlotAction
 from actions.cases import ActionOfferCases, ActionSopResult, ActionStartCase, ActionStopCase
 from actions.forms import ValidateSopForm
 from tests.actions.conftest import make_tracker
@@ -30,8 +30,14 @@ def candidate_events(values: Dict[str, Any]) -> List[Dict[str, Any]]:
 async def test_invalid_sn_is_refused_with_the_reason_and_other_slots_kept(
     dispatcher: CollectingDispatcher, domain: Dict[str, Any]
 ) -> None:
-    slots = {**PULSA, "msisdn": "081234567890", "nominal": 50000, "channel": ["alfamart"],
-             "event_time": "2026-11-21T15:00:00+07:00", "requested_slot": "serial_number"}
+    slots = {
+        **PULSA,
+        "msisdn": "081234567890",
+        "nominal": 50000,
+        "channel": ["alfamart"],
+        "event_time": "2026-11-21T15:00:00+07:00",
+        "requested_slot": "serial_number",
+    }
     tracker = make_tracker(
         slots={**slots, "serial_number": "021512345678901234567890"},
         text="021512345678901234567890",
@@ -68,11 +74,17 @@ async def test_gopay_in_mytelkomsel_sets_channel_and_payment_method(
     dispatcher: CollectingDispatcher, domain: Dict[str, Any]
 ) -> None:
     given = {"channel": ["gopay", "mytelkomsel"]}
-    base = {**PULSA, "msisdn": "081234567890", "nominal": 50000,
-            "event_time": "2026-11-21T15:00:00+07:00"}
+    base = {
+        **PULSA,
+        "msisdn": "081234567890",
+        "nominal": 50000,
+        "event_time": "2026-11-21T15:00:00+07:00",
+    }
     tracker = make_tracker(
-        slots={**base, **given}, text="via gopay di mytelkomsel",
-        events=candidate_events(given), active_loop="sop_form",
+        slots={**base, **given},
+        text="via gopay di mytelkomsel",
+        events=candidate_events(given),
+        active_loop="sop_form",
     )
     values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
     assert values["channel"] == "mytelkomsel"
@@ -85,9 +97,11 @@ async def test_another_case_mid_form_rejects_so_rules_switch(
 ) -> None:
     tracker = make_tracker(
         slots={**PULSA, "requested_slot": "nominal"},
-        intent="nomor_belum_aktif_setelah_bayar", confidence=0.93,
+        intent="nomor_belum_aktif_setelah_bayar",
+        confidence=0.93,
         text="eh ada kasus lain, udh bayar tagihan tp no msh keblokir",
-        events=candidate_events({}), active_loop="sop_form",
+        events=candidate_events({}),
+        active_loop="sop_form",
     )
     events = await ValidateSopForm().run(dispatcher, tracker, domain)
     assert events == [ActionExecutionRejected("sop_form")]
@@ -97,8 +111,13 @@ async def test_stop_mid_form_rejects_and_stop_action_clears_the_case(
     dispatcher: CollectingDispatcher, domain: Dict[str, Any]
 ) -> None:
     slots = {**PULSA, "msisdn": "081234567890", "requested_slot": "nominal"}
-    tracker = make_tracker(slots=slots, intent="stop", text="batal",
-                           events=candidate_events({}), active_loop="sop_form")
+    tracker = make_tracker(
+        slots=slots,
+        intent="stop",
+        text="batal",
+        events=candidate_events({}),
+        active_loop="sop_form",
+    )
     assert await ValidateSopForm().run(dispatcher, tracker, domain) == [
         ActionExecutionRejected("sop_form")
     ]
@@ -135,7 +154,8 @@ async def test_switching_back_restores_the_saved_case(
 ) -> None:
     memory = {"pulsa_belum_masuk": {"msisdn": "081234567890", "nominal": 50000}}
     tracker = make_tracker(
-        slots={"active_sop": None, "case_memory": memory}, intent="pulsa_belum_masuk",
+        slots={"active_sop": None, "case_memory": memory},
+        intent="pulsa_belum_masuk",
         text="lanjut pulsa blm masuk tadi",
     )
     values = slot_events(await ActionStartCase().run(dispatcher, tracker, domain))
@@ -145,11 +165,19 @@ async def test_switching_back_restores_the_saved_case(
 async def test_result_carries_text_and_contract_payload(
     dispatcher: CollectingDispatcher, domain: Dict[str, Any]
 ) -> None:
-    slots = {**PULSA, "msisdn": "081234567890", "nominal": 50000,
-             "event_time": "2026-11-21T15:00:00+07:00", "channel": ["mytelkomsel"],
-             "payment_method": "gopay", "transaction_id": "TRX778899",
-             "check_recharge_visible": False, "check_servo_used": False,
-             "check_call_detail_updated": False, "check_balance_deducted": True}
+    slots = {
+        **PULSA,
+        "msisdn": "081234567890",
+        "nominal": 50000,
+        "event_time": "2026-11-21T15:00:00+07:00",
+        "channel": ["mytelkomsel"],
+        "payment_method": "gopay",
+        "transaction_id": "TRX778899",
+        "check_recharge_visible": False,
+        "check_servo_used": False,
+        "check_call_detail_updated": False,
+        "check_balance_deducted": True,
+    }
     await ActionSopResult().run(dispatcher, make_tracker(slots=slots), domain)
     message = dispatcher.messages[0]
     payload = message["custom"]

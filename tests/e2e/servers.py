@@ -79,9 +79,19 @@ class Servers:
     def start_actions(self) -> None:
         log = open(self.workdir / "actions.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-             "--port", str(self.action_port)],
-            cwd=ROOT, env=test_env(self.env_extra), stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
+            cwd=ROOT,
+            env=test_env(self.env_extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.processes.append(proc)
         wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, proc)
@@ -89,11 +99,24 @@ class Servers:
     def start_rasa(self) -> None:
         log = open(self.workdir / "rasa.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL),
-             "--endpoints", str(self.endpoints()), "--credentials",
-             str(ROOT / "credentials.yml"), "--interface", "127.0.0.1",
-             "--port", str(self.rasa_port)],
-            cwd=ROOT, env=test_env(self.env_extra), stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(self.endpoints()),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+            ],
+            cwd=ROOT,
+            env=test_env(self.env_extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.processes.append(proc)
         wait_http(f"http://127.0.0.1:{self.rasa_port}/", 180, proc)

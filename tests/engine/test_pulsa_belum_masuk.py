@@ -61,7 +61,10 @@ def test_checks_stop_as_soon_as_the_answer_is_found(now: datetime) -> None:
     servo = decide(now, **slots, check_recharge_visible=False, check_servo_used=True)
     assert servo.case_id == "pulsa_belum_masuk.servo_sudah_digunakan"
     used = decide(
-        now, **slots, check_recharge_visible=False, check_servo_used=False,
+        now,
+        **slots,
+        check_recharge_visible=False,
+        check_servo_used=False,
         check_call_detail_updated=True,
     )
     assert used.case_id == "pulsa_belum_masuk.pulsa_sudah_terpakai"
@@ -76,7 +79,9 @@ def test_non_fintech_ticket_with_serial_number(now: datetime) -> None:
     assert result.ticket.fields["Serial Number"] == SN
     assert result.ticket.fields["MSISDN"] == "081234567890"
     assert result.ticket.fields["Nominal isi ulang"] == "Rp50.000"
-    assert result.ticket.fields["Waktu kendala (hari, tanggal, jam)"] == "Sabtu, 21 Nov 2026 15.00 WIB"
+    assert (
+        result.ticket.fields["Waktu kendala (hari, tanggal, jam)"] == "Sabtu, 21 Nov 2026 15.00 WIB"
+    )
     assert "K22" in result.ticket.kip
     assert "Nama pelanggan" in result.ticket.missing
     assert "Transaksi ID" not in result.ticket.labels
@@ -110,16 +115,16 @@ def test_fintech_in_mytelkomsel_ticket_without_sla_wait(now: datetime) -> None:
 
 @pytest.mark.parametrize("channel", ["tokopedia", "gopay", "dana", "shopee"])
 def test_ecommerce_or_fintech_app_ticket_with_sn(now: datetime, channel: str) -> None:
-    result = decide(now, channel=channel, serial_number=SN, **NO_CHECKS,
-                    check_balance_deducted=True)
+    result = decide(
+        now, channel=channel, serial_number=SN, **NO_CHECKS, check_balance_deducted=True
+    )
     assert result.case_id == "pulsa_belum_masuk.ecommerce_fintech_app"
     assert result.ticket.fields["Serial Number"] == SN
     assert any("SLA 1x24 jam" in s for s in result.steps)
 
 
 def test_balance_not_deducted_is_flagged_uncertain(now: datetime) -> None:
-    result = decide(now, channel="ovo", serial_number=SN, **NO_CHECKS,
-                    check_balance_deducted=False)
+    result = decide(now, channel="ovo", serial_number=SN, **NO_CHECKS, check_balance_deducted=False)
     assert result.case_id == "pulsa_belum_masuk.saldo_belum_terpotong"
     assert result.uncertain
     assert any("TL" in w for w in result.warnings)
@@ -134,8 +139,13 @@ def test_paid_with_pulsa_or_bill_is_out_of_this_pansol(now: datetime, method: st
 
 
 def test_unknown_payment_method_ends_uncertain_not_guessed(now: datetime) -> None:
-    result = decide(now, channel="mytelkomsel", payment_method="lainnya", **NO_CHECKS,
-                    check_balance_deducted=True)
+    result = decide(
+        now,
+        channel="mytelkomsel",
+        payment_method="lainnya",
+        **NO_CHECKS,
+        check_balance_deducted=True,
+    )
     assert result.case_id == "pulsa_belum_masuk.tidak_tercakup"
     assert result.uncertain
 
