@@ -120,7 +120,7 @@ def build(registry: SopRegistry) -> Dict[str, Any]:
     asked = [name for name in slots if name not in ("active_sop", "case_memory")]
     return {
         "slots": slots,
-        "forms": {FORM: {"required_slots": data_slots}},
+        "forms": {FORM: {"required_slots": asked}},
         "actions": CASE_ACTIONS + [f"action_ask_{name}" for name in asked],
     }
 
