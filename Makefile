@@ -39,7 +39,7 @@ domain-check: setup
 	$(ENV) $(VENV)/python scripts/sync_domain.py --check
 
 validate: setup
-	$(ENV) $(VENV)/rasa data validate --fail-on-warnings --max-history 5
+	$(ENV) $(VENV)/rasa data validate --max-history 5
 
 unit: setup
 	$(ENV) $(VENV)/pytest -m "not servers" -q

@@ -25,6 +25,7 @@ from actions.common import (
 from sop_engine.engine import Need, SopEngine
 from sop_engine.render import result_payload, result_text
 from sop_engine.slot_values import validate_values
+from sop_engine.timeparse import format_date
 from sop_engine.validators import mask_msisdn
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class ActionStartCase(Action):
         text = [f"Kasus: {sop.title}."] + lines
         if sop.expired_at and current_time().date() > sop.expired_at:
             text.append(
-                f"⚠️ Halaman sumber kedaluwarsa sejak {sop.expired_at:%d-%m-%Y}; "
+                f"⚠️ Halaman sumber kedaluwarsa sejak {format_date(sop.expired_at)}; "
                 "konfirmasi ke TL bila ragu."
             )
         if sop.checks:

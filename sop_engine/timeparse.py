@@ -659,3 +659,22 @@ def _resolve(
                 value = now_src.replace(second=0, microsecond=0)
             # else ("tadi siang" said at 10:00) the estimate stays in the future: refused.
     return ParsedTime(value.astimezone(zone), True, approximate, assumed_yesterday, ambiguous)
+
+
+_DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+_MONTH_SHORT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def format_date(day: date) -> str:
+    """'30 Jun 2025'."""
+    return f"{day.day} {_MONTH_SHORT[day.month - 1]} {day.year}"
+
+
+def format_for_agent(moment: datetime) -> str:
+    """'Sabtu, 21 Nov 2026 15.00 WIB' in the agents' zone, whatever the server's zone."""
+    zone = agent_timezone()
+    local = moment.astimezone(zone)
+    return (
+        f"{_DAY_NAMES[local.weekday()]}, {format_date(local.date())} "
+        f"{local.hour:02d}.{local.minute:02d} {zone_label(zone)}"
+    )
