@@ -7,7 +7,7 @@ MODEL := models/assistant.tar.gz
 NLU_OUT := results/nlu
 
 .PHONY: setup run shell train test lint typecheck domain domain-check validate unit \
-        test-stories test-nlu e2e bench clean
+        test-stories test-nlu test-deps e2e bench clean
 
 setup:
 	@scripts/setup.sh
@@ -52,7 +52,11 @@ test-nlu: train
 	$(ENV) $(VENV)/rasa test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml --out $(NLU_OUT)
 	$(ENV) $(VENV)/python scripts/nlu_gate.py $(NLU_OUT)
 
-e2e: train
+# Debian chromium + chromium-driver for the widget's browser test (apt-get when missing)
+test-deps:
+	@scripts/install_test_deps.sh
+
+e2e: train test-deps
 	$(ENV) $(VENV)/pytest -m servers -q
 
 # The single test command (CI runs it through .ci/run). Order as in Rasa's Sara demo:

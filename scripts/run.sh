@@ -10,6 +10,24 @@ endpoints=endpoints.yml
 if [ "${ASSISTANT_STORES:-embedded}" = "production" ]; then
   endpoints=endpoints.production.yml
 fi
+# >>> channels: Telegram / WhatsApp (README "Channels"; owned by channels/) >>>
+# credentials.channels.yml adds Telegram and WhatsApp to the channels of credentials.yml.
+# Rasa refuses a ${VAR} that is unset, so the unset ones become "" (that channel then
+# refuses its webhook with 403).
+credentials=credentials.yml
+if [ -n "${TELEGRAM_TOKEN:-}" ] || [ -n "${WHATSAPP_TOKEN:-}" ]; then
+  credentials=credentials.channels.yml
+  for var in TELEGRAM_TOKEN TELEGRAM_BOT_NAME TELEGRAM_WEBHOOK_URL TELEGRAM_SECRET \
+             TELEGRAM_API_BASE WHATSAPP_TOKEN WHATSAPP_PHONE_NUMBER_ID WHATSAPP_APP_SECRET \
+             WHATSAPP_VERIFY_TOKEN WHATSAPP_API_BASE WHATSAPP_API_VERSION; do
+    export "$var=${!var:-}"
+  done
+  tg=off wa=off
+  [ -z "$TELEGRAM_TOKEN" ] || tg=on
+  [ -z "$WHATSAPP_TOKEN" ] || wa=on
+  echo "channels: $credentials (Telegram $tg, WhatsApp $wa)"
+fi
+# <<< channels <<<
 model=$(ls -t models/*.tar.gz 2>/dev/null | head -1)
 [ -n "$model" ] || { echo "no trained model in models/: run 'make train'" >&2; exit 1; }
 
@@ -25,7 +43,7 @@ trap cleanup INT TERM EXIT
 .venv/bin/rasa run actions --actions actions --port "${ACTION_PORT:-5055}" \
   >var/log/actions.log 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model "$model" --endpoints "$endpoints" --credentials credentials.yml \
+.venv/bin/rasa run --model "$model" --endpoints "$endpoints" --credentials "${credentials:-credentials.yml}" \
   --interface 127.0.0.1 --port "${RASA_PORT:-5005}" --cors "http://127.0.0.1:${RASA_PORT:-5005}" \
   ${RASA_EXTRA_ARGS:-} >var/log/rasa.log 2>&1 &
 pids+=($!)

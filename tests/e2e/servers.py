@@ -59,11 +59,17 @@ class Servers:
     action_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
     env_extra: Dict[str, str] = field(default_factory=dict)
+    # credentials file of the Rasa server (channels); None -> the project's credentials.yml
+    credentials: Optional[Path] = None
     processes: List[subprocess.Popen] = field(default_factory=list)  # type: ignore[type-arg]
 
     @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
     def rest_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+        return f"{self.base_url}/webhooks/rest/webhook"
 
     def endpoints(self) -> Path:
         path = self.workdir / "endpoints.yml"
@@ -107,7 +113,7 @@ class Servers:
                 "--endpoints",
                 str(self.endpoints()),
                 "--credentials",
-                str(ROOT / "credentials.yml"),
+                str(self.credentials or ROOT / "credentials.yml"),
                 "--interface",
                 "127.0.0.1",
                 "--port",
