@@ -13,16 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any, Dict, List, Literal, Mapping, Optional, Union
 
 from sop_engine.models import Condition, DerivedFact, Matcher, Outcome, SopFile, TicketField
-from sop_engine.timeparse import agent_timezone
+from sop_engine.timeparse import agent_timezone, format_date, format_for_agent
 
 Tri = Optional[bool]  # three-valued logic: True, False, None (= not known yet)
 
 UNCERTAIN_OUTCOME = "tidak_tercakup"
+NO_KIP_TEXT = "(tidak ada di halaman SOP)"
+NO_KIP_WARNING = (
+    "Halaman SOP tidak mencantumkan kategori KIP untuk kasus ini: jangan mengarang kategori, "
+    "konfirmasi kategori tiket ke TL."
+)
 _DATETIME_OPS = ("add_minutes", "add_days")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-_DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
-_ZONE_ABBREVIATIONS = {7 * 3600: "WIB", 8 * 3600: "WITA", 9 * 3600: "WIT"}
 
 
 @dataclass(frozen=True)
@@ -35,17 +37,18 @@ class Need:
 
 @dataclass(frozen=True)
 class Ticket:
-    kip: str
+    kip: str  # the category as shown to the agent; NO_KIP_TEXT when the page gives none
     fields: Dict[str, str]
     missing: List[str]
     labels: List[str] = field(default_factory=list)  # every field, in the SOP's order
+    kip_on_page: bool = True  # False: the page names no KIP category (payload kip: null)
 
     def as_payload(self) -> Dict[str, Any]:
         return {
             "required": True,
             "fields": dict(self.fields),
             "missing": list(self.missing),
-            "kip": self.kip,
+            "kip": self.kip if self.kip_on_page else None,
         }
 
 
@@ -90,22 +93,10 @@ def parse_iso(value: Any) -> Optional[datetime]:
     return parsed
 
 
-def format_datetime(moment: datetime) -> str:
-    """'Sabtu, 21 Nov 2026 15.00 WIB' in the agents' zone, whatever the server's zone."""
-    local = moment.astimezone(agent_timezone())
-    offset = local.utcoffset()
-    zone = _ZONE_ABBREVIATIONS.get(int(offset.total_seconds()) if offset else -1)
-    zone = zone or local.tzname() or ""
-    return (
-        f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} "
-        f"{local.hour:02d}.{local.minute:02d} {zone}"
-    ).strip()
-
-
 def format_value(name: str, value: Any) -> str:
     moment = parse_iso(value)
     if moment is not None:
-        return format_datetime(moment)
+        return format_for_agent(moment)
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     if isinstance(value, list):
@@ -156,11 +147,24 @@ def holds(condition: Optional[Condition], facts: Mapping[str, Any]) -> Tri:
     return None if unknown else True
 
 
+def _any_of(spec: DerivedFact, facts: Mapping[str, Any]) -> Tri:
+    verdicts = [holds(condition, facts) for condition in spec.conditions]
+    if any(v is True for v in verdicts):
+        return True
+    if all(v is False for v in verdicts):
+        return False
+    return None
+
+
 def _derive(spec: DerivedFact, facts: Mapping[str, Any], now: datetime) -> Any:
-    source = facts.get(spec.of)
+    if spec.op == "any_of":
+        return _any_of(spec, facts)
+    source = facts.get(spec.of) if spec.of is not None else None
     if source is None:
         return None
     if spec.op == "lookup":
+        if isinstance(source, list):  # a list slot: look every value up
+            return [spec.table.get(str(item), spec.default) for item in source]
         return spec.table.get(str(source), spec.default)
     if spec.op == "any_in":
         items = source if isinstance(source, list) else [source]
@@ -236,7 +240,20 @@ class SopEngine:
             # a slot the SOP does not ask for in this situation is not applicable
             return Need("slot", fact) if fact in self.required_slots(facts) else None
         spec = self._derived.get(fact)
-        if spec is not None and facts.get(spec.of) is None:
+        if spec is None:
+            return None
+        if spec.op == "any_of":
+            # ask what the first undecided alternative still needs
+            for condition in spec.conditions:
+                if holds(condition, facts) is not None:
+                    continue
+                for name, matcher in condition.items():
+                    if match(matcher, facts.get(name)) is None:
+                        need = self._askable(name, facts)
+                        if need is not None:
+                            return need
+            return None
+        if spec.of is not None and facts.get(spec.of) is None:
             return self._askable(spec.of, facts)
         return None
 
@@ -299,15 +316,16 @@ class SopEngine:
         if self.sop.expired_at is not None and now.date() > self.sop.expired_at:
             warnings.insert(
                 0,
-                f"Halaman sumber sudah kedaluwarsa sejak "
-                f"{self.sop.expired_at.day} {_MONTHS[self.sop.expired_at.month - 1]} "
-                f"{self.sop.expired_at.year}: pastikan ke TL bahwa alur ini masih berlaku.",
+                f"Halaman sumber sudah kedaluwarsa sejak {format_date(self.sop.expired_at)}: "
+                "pastikan ke TL bahwa alur ini masih berlaku.",
             )
         if outcome.uncertain:
             warnings.append("Cabang ini tidak pasti menurut SOP: konfirmasi ke TL.")
+        ticket = self._ticket(outcome, facts)
+        if ticket is not None and not ticket.kip_on_page:
+            warnings.append(NO_KIP_WARNING)
         warnings.extend(notes or [])
         refs = [outcome.ref] + [s.ref for s in outcome.steps if s.ref != outcome.ref]
-        ticket = self._ticket(outcome, facts)
         return SopResult(
             case_id=f"{self.sop.intent}.{key}",
             title=outcome.title,
@@ -339,5 +357,9 @@ class SopEngine:
                 missing.append(spec.label)
             else:
                 fields[spec.label] = text
+        if outcome.ticket.kip is None:
+            return Ticket(
+                kip=NO_KIP_TEXT, fields=fields, missing=missing, labels=labels, kip_on_page=False
+            )
         kip, _ = render_template(outcome.ticket.kip, facts)
         return Ticket(kip=kip, fields=fields, missing=missing, labels=labels)

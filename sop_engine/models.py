@@ -142,8 +142,13 @@ class DerivedFact(StrictModel):
       hours_since / minutes_since   -> float, from an ISO datetime slot to now
       minutes_of_day                -> int, minutes after local midnight of a datetime slot
       add_minutes / add_days        -> ISO datetime, ``of`` + ``amount``
-      lookup                        -> value of ``table[of]`` (``default`` when absent)
+      lookup                        -> value of ``table[of]`` (``default`` when absent); when
+                                       ``of`` holds a list, the list of the looked-up values
       any_in                        -> True if ``of`` (str or list) contains any of ``values``
+      any_of                        -> True if any of ``conditions`` holds, False if none can,
+                                       unknown otherwise (an "or" of conditions; no ``of``)
+
+    A derived fact may use facts derived before it in the file, never later ones.
     """
 
     name: str
@@ -155,16 +160,28 @@ class DerivedFact(StrictModel):
         "add_days",
         "lookup",
         "any_in",
+        "any_of",
     ]
-    of: str
+    of: Optional[str] = None
     amount: Optional[float] = None
     table: Dict[str, FactValue] = {}
     default: Optional[FactValue] = None
     values: List[FactValue] = []
+    conditions: List[Condition] = []
 
     @root_validator(skip_on_failure=True)
     def _arguments(cls, values: Dict[str, Any]) -> Dict[str, Any]:
         op = values["op"]
+        if op == "any_of":
+            if len(values["conditions"]) < 2:
+                raise ValueError("op any_of needs at least two 'conditions'")
+            if values["of"] is not None:
+                raise ValueError("op any_of takes 'conditions', not 'of'")
+        else:
+            if values["of"] is None:
+                raise ValueError(f"op {op} needs 'of'")
+            if values["conditions"]:
+                raise ValueError(f"op {op} takes no 'conditions'")
         if op in ("add_minutes", "add_days") and values["amount"] is None:
             raise ValueError(f"op {op} needs 'amount'")
         if op == "lookup" and not values["table"]:
@@ -172,6 +189,12 @@ class DerivedFact(StrictModel):
         if op == "any_in" and not values["values"]:
             raise ValueError("op any_in needs 'values'")
         return values
+
+    def inputs(self) -> List[str]:
+        """Facts this one is computed from, in order."""
+        if self.of is not None:
+            return [self.of]
+        return list(dict.fromkeys(fact for c in self.conditions for fact, _ in c.items()))
 
 
 class TicketField(StrictModel):
@@ -187,7 +210,10 @@ class TicketField(StrictModel):
 
 
 class OutcomeTicket(StrictModel):
-    kip: str
+    """A ticket the page prescribes. ``kip`` is None when the page names no KIP category for
+    the case: the engine then says so (warning, payload ``kip: null``) instead of guessing."""
+
+    kip: Optional[str] = None
     extra_fields: List[TicketField] = []
 
 
@@ -242,9 +268,16 @@ class SopFile(StrictModel):
 
         for slot in values["slots"]:
             check(slot.when, f"slot {slot.name}")
+        derived_so_far: set[str] = set()
         for d in values["derived"]:
-            if d.of not in known:
-                raise ValueError(f"derived {d.name}: unknown fact '{d.of}'")
+            for fact in d.inputs():
+                if fact not in known:
+                    raise ValueError(f"derived {d.name}: unknown fact '{fact}'")
+                if fact in derived and fact not in derived_so_far:
+                    raise ValueError(
+                        f"derived {d.name}: uses '{fact}', which is derived later in the file"
+                    )
+            derived_so_far.add(d.name)
         outcomes = values["outcomes"]
         for i, rule in enumerate(values["rules"]):
             check(rule.when, f"rules[{i}]")
