@@ -103,6 +103,8 @@ class WidgetConnector(InputChannel):
 
         @bp.route("/<name:str>", methods=["GET"])
         async def files(_: Request, name: str) -> HTTPResponse:
+            if not name:  # "/webhooks/widget/" reaches this route in Sanic 21.12
+                return static("index.html")
             if name not in STATIC_FILES:
                 return json_error(404, "Tidak ditemukan.")
             return static(name)
