@@ -218,3 +218,31 @@ def test_lookup_maps_every_value_of_a_list_slot(now: datetime) -> None:
     one = engine.evaluate({**base, "layanan": ["sms"]}, now)
     assert one.steps == ["layanan: SMS"]
     assert engine.facts({**base, "layanan": "voice"}, now)["layanan_tampil"] == "VOICE"
+
+
+# -- the real SOP files ---------------------------------------------------------------------
+
+
+def test_shared_slots_and_question_names_are_consistent_across_sop_files() -> None:
+    """All SOPs share the Rasa slot namespace: a data slot means the same in every file, and
+    check questions carry a per-SOP prefix so that no two files declare the same one."""
+    from sop_engine.loader import default_registry
+
+    seen: Dict[str, Any] = {}
+    questions: Dict[str, str] = {}
+    for engine in default_registry().by_id.values():
+        for slot in engine.sop.slots:
+            spec = (slot.validator, slot.entity, slot.multiple)
+            assert seen.setdefault(slot.name, spec) == spec, (engine.sop.id, slot.name)
+        for question in engine.sop.questions:
+            assert question.name not in questions, (question.name, questions.get(question.name))
+            questions[question.name] = engine.sop.id
+    prefixes = {
+        "nomor_belum_aktif_setelah_bayar": "check_bayar_",
+        "grapari_online": "check_gol_",
+        "callback": "check_cb_",
+        "imes_tagihan": "check_imes_",
+    }
+    for name, sop_id in questions.items():
+        if sop_id in prefixes:
+            assert name.startswith(prefixes[sop_id]), name
