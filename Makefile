@@ -56,6 +56,12 @@ test-nlu: train
 test-deps:
 	@scripts/install_test_deps.sh
 
+# PostgreSQL + Redis on localhost for the reliability tests (apt-get when missing)
+.PHONY: test-services
+test-services:
+	@scripts/test_services.sh
+
+e2e: test-services
 e2e: train test-deps
 	$(ENV) $(VENV)/pytest -m servers -q
 

@@ -6,10 +6,35 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 mkdir -p var/log
+# A second instance on other ports (README "Production stores and operations") logs apart.
+rasa_log=var/log/rasa.log actions_log=var/log/actions.log
+[ "${RASA_PORT:-5005}" = 5005 ] || rasa_log=var/log/rasa-${RASA_PORT}.log
+[ "${ACTION_PORT:-5055}" = 5055 ] || actions_log=var/log/actions-${ACTION_PORT}.log
 endpoints=endpoints.yml
 if [ "${ASSISTANT_STORES:-embedded}" = "production" ]; then
   endpoints=endpoints.production.yml
+  # Rasa refuses a ${VAR} that is unset; name every missing one at once (README
+  # "Production stores and operations"). Passwords may be empty but must be set.
+  missing=()
+  for var in ACTION_ENDPOINT_URL TRACKER_DB_HOST TRACKER_DB_PORT TRACKER_DB_NAME \
+             TRACKER_DB_USER TRACKER_DB_PASSWORD LOCK_REDIS_HOST LOCK_REDIS_PORT \
+             LOCK_REDIS_DB LOCK_REDIS_PASSWORD; do
+    [ -n "${!var+set}" ] || missing+=("$var")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "ASSISTANT_STORES=production needs these environment variables: ${missing[*]}" >&2
+    exit 1
+  fi
 fi
+# HTTP API (/conversations, /model, ...): only with a secret from the environment. The
+# secret is handed over inside the process by assistant_runtime (never on a command line).
+api_args=()
+if [ -n "${RASA_AUTH_TOKEN:-}" ] || [ -n "${RASA_JWT_SECRET:-}" ]; then
+  api_args=(--enable-api)
+fi
+# Both servers log through logging.yml (MSISDN, e-mail, SN and secrets masked at every
+# level); LOG_LEVEL=DEBUG make run for debug logs.
+logging_args=(--logging-config-file logging.yml)
 # >>> channels: Telegram / WhatsApp (README "Channels"; owned by channels/) >>>
 # credentials.channels.yml adds Telegram and WhatsApp to the channels of credentials.yml.
 # Rasa refuses a ${VAR} that is unset, so the unset ones become "" (that channel then
@@ -40,12 +65,15 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions --port "${ACTION_PORT:-5055}" \
-  >var/log/actions.log 2>&1 &
+.venv/bin/rasa run actions --actions actions --port "${ACTION_PORT:-5055}" "${logging_args[@]}" \
+  >"$actions_log" 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model "$model" --endpoints "$endpoints" --credentials "${credentials:-credentials.yml}" \
+# `python -m assistant_runtime` is `rasa` plus the runtime hooks (busy answer when the
+# action server or a store fails, GET /health, strict stores): docs/reliability.md.
+.venv/bin/python -m assistant_runtime run --model "$model" --endpoints "$endpoints" \
+  --credentials "${credentials:-credentials.yml}" "${logging_args[@]}" ${api_args[@]+"${api_args[@]}"} \
   --interface 127.0.0.1 --port "${RASA_PORT:-5005}" --cors "http://127.0.0.1:${RASA_PORT:-5005}" \
-  ${RASA_EXTRA_ARGS:-} >var/log/rasa.log 2>&1 &
+  ${RASA_EXTRA_ARGS:-} >"$rasa_log" 2>&1 &
 pids+=($!)
 
 start=$(date +%s)
@@ -54,7 +82,7 @@ until curl -fs "http://127.0.0.1:${ACTION_PORT:-5055}/health" >/dev/null 2>&1 \
   for pid in "${pids[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "a server exited during start; last log lines:" >&2
-      tail -n 20 var/log/actions.log var/log/rasa.log >&2
+      tail -n 20 "$actions_log" "$rasa_log" >&2
       exit 1
     fi
   done

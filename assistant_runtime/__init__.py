@@ -1,0 +1,18 @@
+"""Server-side runtime pieces of the assistant (no SOP logic here).
+
+* :mod:`assistant_runtime.masking`      masks MSISDNs, e-mail addresses, SNs and secrets in
+                                        every log record (``logging.yml``).
+* :mod:`assistant_runtime.tracker_store` SQL tracker store that fails loudly instead of
+                                        falling back to memory; clear error when the
+                                        database is down at start.
+* :mod:`assistant_runtime.lock_store`   Redis lock store with atomic tickets (two Rasa
+                                        instances) and a clear error when Redis is down.
+* :mod:`assistant_runtime.hooks`        action server down or slow -> a short Indonesian
+                                        "system busy" answer instead of an empty 200; a
+                                        failing store -> the same answer and a log line.
+* :mod:`assistant_runtime.health`       ``GET /health`` of the Rasa server.
+* ``python -m assistant_runtime``       ``rasa`` with the hooks installed and the HTTP API
+                                        secrets read from the environment.
+
+See docs/reliability.md.
+"""

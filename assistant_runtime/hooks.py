@@ -1,0 +1,295 @@
+"""Runtime hooks on Rasa 3.6.21 internals: what the agent sees when a dependency fails.
+
+Stock behaviour (rasa/core/processor.py ``MessageProcessor._run_action``): when a custom
+action fails (action server down, 5xx, or no answer within 300 s), the exception is logged,
+"the action's events are lost", and the turn goes on as if the action had run. Through REST
+the agent gets HTTP 200 with an empty list, and the form may be left half-updated.
+
+With :func:`install`:
+
+* every call to the action server (``RemoteAction.run``: custom actions, the form's
+  validation and ask actions) times out after the action endpoint's ``timeout`` (seconds,
+  endpoints*.yml, default :data:`DEFAULT_ACTION_TIMEOUT_SECONDS`) instead of 300 s;
+* when a call fails (refused, timed out, 5xx, invalid answer) the whole turn is undone
+  (``UserUtteranceReverted``: every slot is as before the message), the agent gets the
+  domain response ``utter_action_unavailable`` ("Maaf, sistem sedang sibuk. Coba kirim lagi
+  sebentar lagi."), the bot listens again, and an error is logged; once the action server
+  is back, the agent resends the message and the conversation continues;
+* a tracker store or lock store failure (:mod:`assistant_runtime.tracker_store`,
+  :mod:`assistant_runtime.lock_store`) is not wrapped into Rasa's fail-safe in-memory store;
+  the agent gets the same busy answer (HTTP 200, never 5xx), the error is logged and
+  ``GET /health`` reports it;
+* a tracker store ``type`` that cannot be imported stops the server instead of silently
+  using the in-memory store;
+* ``GET /health`` is added to the Rasa server (:mod:`assistant_runtime.health`) and every
+  log handler, including the ones Sanic adds, gets the masking filter.
+
+:func:`install` is idempotent. ``python -m assistant_runtime`` installs it before Rasa
+starts; the strict stores install it too, as a safety net when started by plain ``rasa``
+(then without ``/health``, which must exist before the server is configured).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa.shared.exceptions import RasaException
+
+from assistant_runtime.busy import BUSY_RESPONSE, busy_text
+from assistant_runtime.health import STATUS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+
+_installed: Dict[str, bool] = {}
+_originals: List[Tuple[Any, str, Any]] = []  # (owner, attribute, original value)
+
+
+def _replace(owner: Any, attribute: str, value: Any) -> None:
+    _originals.append((owner, attribute, owner.__dict__[attribute]))
+    setattr(owner, attribute, value)
+
+
+class ActionServerUnavailable(RasaException):
+    """A call to the action server failed (refused, timed out, 5xx or invalid answer)."""
+
+    def __init__(self, action_name: str, reason: str) -> None:
+        self.action_name = action_name
+        self.reason = reason
+        super().__init__(f"action server unavailable for '{action_name}': {reason}")
+
+
+def action_timeout(endpoint: Any) -> float:
+    """The action endpoint's ``timeout`` key (seconds) or the default."""
+    value = (getattr(endpoint, "kwargs", None) or {}).get("timeout")
+    try:
+        return float(value) if value not in (None, "") else DEFAULT_ACTION_TIMEOUT_SECONDS
+    except (TypeError, ValueError):
+        logger.warning("action_endpoint timeout %r is not a number; using the default", value)
+        return DEFAULT_ACTION_TIMEOUT_SECONDS
+
+
+def _report_action_server(ok: bool, detail: str = "") -> None:
+    if STATUS.report("action_server", ok, detail) and ok:
+        logger.warning("action server is reachable again")
+
+
+def _patch_remote_action() -> None:
+    import aiohttp
+    import jsonschema
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+
+    original_run = RemoteAction.run
+
+    async def run(
+        self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+    ) -> List[Any]:
+        timeout = action_timeout(self.action_endpoint)
+        try:
+            events = await asyncio.wait_for(
+                original_run(self, output_channel, nlg, tracker, domain), timeout
+            )
+        except ActionExecutionRejection:
+            raise  # the action answered "rejected" (HTTP 400): normal form behaviour
+        except asyncio.TimeoutError:
+            reason = f"no answer within {timeout:g} s"
+            _report_action_server(False, reason)
+            raise ActionServerUnavailable(self.name(), reason) from None
+        except (RasaException, aiohttp.ClientError, OSError, jsonschema.ValidationError) as e:
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            _report_action_server(False, reason)
+            raise ActionServerUnavailable(self.name(), reason) from e
+        _report_action_server(True)
+        return list(events)
+
+    _replace(RemoteAction, "run", run)
+
+
+class _GuardedAction:
+    """Wraps the action the processor runs; turns :class:`ActionServerUnavailable` into
+    "busy message, undo the turn, listen" and remembers that it happened."""
+
+    def __init__(self, action: Any) -> None:
+        self._action = action
+        self.unavailable: Optional[ActionServerUnavailable] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._action, name)
+
+    async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        from rasa.shared.core.constants import ACTION_LISTEN_NAME
+        from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted
+
+        try:
+            return list(await self._action.run(output_channel, nlg, tracker, domain) or [])
+        except ActionServerUnavailable as error:
+            self.unavailable = error
+            logger.error(
+                "conversation '%s': %s. The turn was undone and the agent asked to resend.",
+                tracker.sender_id,
+                error,
+            )
+            busy = await busy_utterance(nlg, tracker, output_channel, domain)
+            return [busy, UserUtteranceReverted(), ActionExecuted(ACTION_LISTEN_NAME)]
+
+
+async def busy_utterance(nlg: Any, tracker: Any, output_channel: Any, domain: Any) -> Any:
+    """``BotUttered`` with ``utter_action_unavailable`` (or the built-in text)."""
+    from rasa.core.actions.action import create_bot_utterance
+
+    draft: Optional[Dict[str, Any]] = None
+    try:
+        draft = await nlg.generate(BUSY_RESPONSE, tracker, output_channel.name())
+    except Exception:  # the busy answer must never fail itself
+        logger.exception("could not render %s", BUSY_RESPONSE)
+    if not draft or not draft.get("text"):
+        draft = {"text": busy_text(domain)}
+    draft["utter_action"] = BUSY_RESPONSE
+    return create_bot_utterance(draft)
+
+
+def _patch_processor() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    original_run_action = MessageProcessor._run_action
+
+    async def _run_action(
+        self: MessageProcessor,
+        action: Any,
+        tracker: Any,
+        output_channel: Any,
+        nlg: Any,
+        prediction: Any,
+    ) -> bool:
+        guarded = _GuardedAction(action)
+        should_continue = await original_run_action(
+            self, guarded, tracker, output_channel, nlg, prediction
+        )
+        if guarded.unavailable is not None:
+            return False  # the turn was undone: stop predicting, wait for the agent
+        return bool(should_continue)
+
+    _replace(MessageProcessor, "_run_action", _run_action)
+
+
+def _store_errors() -> tuple:  # type: ignore[type-arg]
+    import redis
+    from rasa.core.lock_store import LockError
+
+    from assistant_runtime.tracker_store import TrackerStoreUnavailable
+
+    return (TrackerStoreUnavailable, LockError, redis.exceptions.RedisError)
+
+
+def _patch_agent() -> None:
+    from rasa.core.agent import Agent
+
+    original_create = Agent._create_tracker_store
+    original_handle = Agent.handle_message
+
+    def _create_tracker_store(store: Any, domain: Any) -> Any:
+        from assistant_runtime.tracker_store import StrictSQLTrackerStore
+
+        if isinstance(store, StrictSQLTrackerStore):
+            store.domain = domain
+            return store  # no FailSafeTrackerStore: failures must surface
+        return original_create(store, domain)
+
+    async def handle_message(self: Agent, message: Any) -> Any:
+        try:
+            return await original_handle(self, message)
+        except _store_errors() as error:
+            logger.error(
+                "conversation '%s': message not handled, store unavailable: %s",
+                message.sender_id,
+                str(error).splitlines()[0] if str(error) else type(error).__name__,
+            )
+            await send_busy(message.output_channel, message.sender_id, self.domain)
+            return None
+
+    _replace(Agent, "_create_tracker_store", staticmethod(_create_tracker_store))
+    _replace(Agent, "handle_message", handle_message)
+
+
+async def send_busy(output_channel: Any, recipient_id: str, domain: Any = None) -> None:
+    """Sends the busy message on an output channel (never raises)."""
+    if output_channel is None:
+        return
+    try:
+        await output_channel.send_text_message(recipient_id, busy_text(domain))
+    except Exception:
+        logger.exception("could not send the busy message to '%s'", recipient_id)
+
+
+def _patch_custom_store_loading() -> None:
+    import rasa.core.tracker_store as tracker_store_module
+    import rasa.shared.utils.common
+
+    def _load_from_module_name_in_endpoint_config(
+        domain: Any, store: Any, event_broker: Any = None
+    ) -> Any:
+        try:
+            store_class = rasa.shared.utils.common.class_from_module_path(store.type)
+        except (AttributeError, ImportError) as error:
+            raise RasaException(
+                f"tracker store: type '{store.type}' cannot be imported ({error}); "
+                "refusing to fall back to the in-memory store. Start the server from the "
+                "project root (PYTHONPATH) or fix the endpoints file."
+            ) from error
+        return store_class(host=store.url, domain=domain, event_broker=event_broker, **store.kwargs)
+
+    _replace(
+        tracker_store_module,
+        "_load_from_module_name_in_endpoint_config",
+        _load_from_module_name_in_endpoint_config,
+    )
+
+
+def _patch_root_route() -> None:
+    import rasa.server
+
+    from assistant_runtime.health import add_health_route
+    from assistant_runtime.masking import protect_all_handlers
+
+    original_add_root_route = rasa.server.add_root_route
+
+    async def _protect_logging(app: Any, loop: Any) -> None:
+        protect_all_handlers()
+
+    def add_root_route(app: Any) -> None:
+        original_add_root_route(app)
+        add_health_route(app)
+        app.register_listener(_protect_logging, "before_server_start")
+
+    _replace(rasa.server, "add_root_route", add_root_route)
+
+
+def install() -> None:
+    """Installs every hook once per process."""
+    if _installed.get("all"):
+        return
+    _installed["all"] = True
+    from assistant_runtime.masking import install_record_factory
+
+    _originals.append((logging, "_assistant_record_factory", logging.getLogRecordFactory()))
+    install_record_factory()
+    _patch_remote_action()
+    _patch_processor()
+    _patch_agent()
+    _patch_custom_store_loading()
+    _patch_root_route()
+    logger.debug("assistant_runtime hooks installed")
+
+
+def uninstall() -> None:
+    """Restores Rasa as it was (for tests that run in one process with other tests)."""
+    while _originals:
+        owner, attribute, original = _originals.pop()
+        if attribute == "_assistant_record_factory":
+            logging.setLogRecordFactory(original)
+        else:
+            setattr(owner, attribute, original)
+    _installed.clear()

@@ -1,0 +1,199 @@
+"""A SQL tracker store (SQLite or PostgreSQL) that never falls back to memory silently.
+
+Stock Rasa 3.6 wraps every tracker store in ``FailSafeTrackerStore``: when the database
+errors, a save goes to an in-memory store and a read returns "no tracker", so the agent
+silently continues in a fresh conversation that is lost at the next restart. And when
+PostgreSQL is down at start, ``SQLTrackerStore`` retries every 5 s forever.
+
+:class:`StrictSQLTrackerStore` (``type: assistant_runtime.tracker_store.StrictSQLTrackerStore``
+in endpoints*.yml):
+
+* at start waits at most ``connect_timeout`` seconds (endpoint key, default 30, or env
+  ``TRACKER_DB_CONNECT_TIMEOUT``) for the database, then stops the server with an error
+  naming it (``tracker store: cannot connect to PostgreSQL database 'x' at host:5432 …``);
+* raises :class:`TrackerStoreUnavailable` when a read or a write fails; the hooks
+  (:mod:`assistant_runtime.hooks`) do not wrap it into the fail-safe store, answer the agent
+  with the "system busy" message, log an error and report it on ``GET /health``;
+* reconnects by itself when the database is back (``pool_pre_ping``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, validate_port
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
+
+from assistant_runtime import hooks
+from assistant_runtime.health import STATUS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 30.0
+_DIALECT_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+
+
+class TrackerStoreUnavailable(RasaException):
+    """The tracker store cannot read or write a conversation."""
+
+
+def describe_database(
+    dialect: str, host: Optional[str], port: Optional[int], db: str, username: Optional[str]
+) -> str:
+    """``PostgreSQL database 'x' at host:port as user 'u'`` (never the password)."""
+    base = dialect.split("+")[0].lower()
+    name = _DIALECT_NAMES.get(base, dialect)
+    if base == "sqlite":
+        return f"{name} database file '{db}'"
+    where = f" at {host or 'localhost'}:{port or 5432}"
+    who = f" as user '{username}'" if username else ""
+    return f"{name} database '{db}'{where}{who}"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+class StrictSQLTrackerStore(SQLTrackerStore):
+    def __init__(
+        self,
+        domain: Optional[Any] = None,
+        dialect: str = "sqlite",
+        host: Optional[str] = None,
+        port: Optional[int] = None,
+        db: str = "rasa.db",
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        event_broker: Optional[Any] = None,
+        login_db: Optional[str] = None,
+        query: Optional[Dict[str, Any]] = None,
+        connect_timeout: Optional[float] = None,
+        **kwargs: Any,
+    ) -> None:
+        hooks.install()
+        port = validate_port(port)
+        self.description = describe_database(dialect, host, port, db, username)
+        query = dict(query or {})
+        if dialect.lower().startswith("postgres"):
+            query.setdefault("connect_timeout", "5")  # a blackholed host must not hang
+        if dialect.lower() == "sqlite" and db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        timeout = float(
+            connect_timeout
+            if connect_timeout is not None
+            else os.environ.get("TRACKER_DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_SECONDS)
+        )
+        url = self.get_db_url(dialect, host, port, db, username, password, login_db, query)
+        self._wait_for_database(url, timeout)
+        super().__init__(
+            domain=domain,
+            dialect=dialect,
+            host=host,
+            port=port,
+            db=db,
+            username=username,
+            password=password,
+            event_broker=event_broker,
+            login_db=login_db,
+            query=query,
+            **kwargs,
+        )
+        # Same engine, plus a liveness check of pooled connections: after a database
+        # restart the first request must not fail on a dead connection.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        STATUS.report("tracker_store", True)
+        logger.info("tracker store: %s (strict, no in-memory fallback)", self.description)
+
+    def _wait_for_database(self, url: Any, timeout: float) -> None:
+        engine = sa.create_engine(url, **create_engine_kwargs(url))
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    with engine.connect() as connection:
+                        connection.execute(sa.text("SELECT 1"))
+                    return
+                except sa.exc.SQLAlchemyError as error:
+                    if time.monotonic() >= deadline:
+                        message = (
+                            f"tracker store: cannot connect to {self.description} "
+                            f"(waited {timeout:g} s): {_first_line(error)}"
+                        )
+                        logger.critical(message)
+                        STATUS.report("tracker_store", False, message)
+                        raise TrackerStoreUnavailable(message) from None
+                    logger.warning(
+                        "tracker store: %s not reachable yet, retrying: %s",
+                        self.description,
+                        _first_line(error),
+                    )
+                    time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+        finally:
+            engine.dispose()
+
+    # -- health ---------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        """Raises when the database does not answer (used by ``GET /health``)."""
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    # -- strict wrappers -----------------------------------------------------------------
+
+    def _failed(self, operation: str, sender_id: Optional[str], error: Exception) -> Exception:
+        who = f" of conversation '{sender_id}'" if sender_id else ""
+        message = (
+            f"tracker store: {operation}{who} failed on {self.description}: "
+            f"{_first_line(error)}. Not falling back to memory; the agent was asked to "
+            "resend."
+        )
+        if STATUS.report("tracker_store", False, message):
+            logger.error(message)
+        else:
+            logger.warning(message)
+        return TrackerStoreUnavailable(message)
+
+    def _succeeded(self) -> None:
+        if STATUS.report("tracker_store", True):
+            logger.warning("tracker store: %s is reachable again", self.description)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        try:
+            tracker = await super().retrieve(sender_id)
+        except sa.exc.SQLAlchemyError as error:
+            raise self._failed("read", sender_id, error) from error
+        self._succeeded()
+        return tracker
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        try:
+            tracker = await super().retrieve_full_tracker(conversation_id)
+        except sa.exc.SQLAlchemyError as error:
+            raise self._failed("read", conversation_id, error) from error
+        self._succeeded()
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except sa.exc.SQLAlchemyError as error:
+            raise self._failed("save", tracker.sender_id, error) from error
+        self._succeeded()
+
+    async def keys(self) -> Iterable[str]:
+        try:
+            keys = await super().keys()
+        except sa.exc.SQLAlchemyError as error:
+            raise self._failed("list", None, error) from error
+        self._succeeded()
+        return keys

@@ -1,0 +1,243 @@
+"""Two stacks of real servers, started once per test session (each Rasa start costs 30-50 s):
+
+* ``embedded``: endpoints.yml as shipped (strict SQLite tracker store, in-memory lock store),
+  one Rasa server with debug logging and the HTTP API behind a token, one action server
+  behind :class:`ActionProxy` (to make it slow or fail on demand);
+* ``production``: endpoints.production.yml as shipped, filled only through environment
+  variables: a PostgreSQL database and a Redis db number unique to this run, two Rasa
+  servers (one with a JWT secret, one with a token) and one action server.
+
+Both are spawned together when the session needs them, so their model loads overlap.
+Measured figures go to results/reliability/figures.json (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import yaml
+
+from tests.reliability import harness as h
+
+FIGURES_PATH = h.ROOT / "results" / "reliability" / "figures.json"
+
+
+class Figures:
+    def __init__(self) -> None:
+        self.data: Dict[str, Any] = {}
+
+    def record(self, test: str, **values: Any) -> None:
+        self.data.setdefault(test, {}).update(values)
+
+    def write(self) -> None:
+        if not self.data:
+            return
+        FIGURES_PATH.parent.mkdir(parents=True, exist_ok=True)
+        self.data["_run"] = {"finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        FIGURES_PATH.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[Figures]:
+    collected = Figures()
+    yield collected
+    collected.write()
+
+
+@dataclass
+class EmbeddedStack:
+    workdir: Path
+    token: str
+    actions: h.ManagedProcess
+    proxy: h.ActionProxy
+    rasa: h.ManagedProcess
+    rasa_port: int
+
+    def ensure_running(self) -> None:
+        self.proxy.set("pass")
+        if not self.actions.alive:
+            self.actions.start()
+        if not self.rasa.alive:
+            self.rasa.start()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        return h.get_tracker(self.rasa_port, sender, self.token)
+
+    def stop(self) -> None:
+        self.rasa.stop()
+        self.actions.stop()
+        self.proxy.close()
+
+
+@dataclass
+class ProductionStack:
+    workdir: Path
+    dbname: str
+    redis_db: int
+    token: str
+    jwt_secret: str
+    env: Dict[str, str]
+    actions: h.ManagedProcess
+    rasa: List[h.ManagedProcess]  # [0]: JWT, [1]: token
+    ports: List[int]
+    endpoints: Path
+    action_port: int = 0
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    def ensure_running(self) -> None:
+        h.pg_unblock_database(self.dbname)
+        if not self.actions.alive:
+            self.actions.start()
+        dead = [server for server in self.rasa if not server.alive]
+        for server in dead:
+            server.spawn()
+        for server in dead:
+            server.wait_ready()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        return h.get_tracker(self.ports[1], sender, self.token)
+
+    def stop(self) -> None:
+        for server in self.rasa:
+            server.stop()
+        self.actions.stop()
+
+
+def _needed(session: pytest.Session) -> set:  # type: ignore[type-arg]
+    names = set()
+    for item in session.items:
+        names.update(getattr(item, "fixturenames", ()))
+    return names
+
+
+@dataclass
+class Launcher:
+    embedded: Optional[EmbeddedStack] = None
+    production: Optional[ProductionStack] = None
+    ready: Dict[str, float] = field(default_factory=dict)
+
+
+def _spawn_embedded(workdir: Path) -> EmbeddedStack:
+    workdir.mkdir(parents=True, exist_ok=True)
+    token = h.new_secret()
+    action_port = h.free_port()
+    env = h.server_env({"LOG_LEVEL": "DEBUG", "LOG_LEVEL_LIBRARIES": "INFO"})
+    actions = h.action_server(action_port, workdir / "actions.log", env)
+    proxy = h.ActionProxy(action_port)
+    shipped = yaml.safe_load((h.ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    # The shipped configuration, only the action URL (via the proxy) and the database file
+    # (a temporary one) differ; the test timeout is shorter than the shipped 10 s.
+    shipped["action_endpoint"]["url"] = f"http://127.0.0.1:{proxy.port}/webhook"
+    shipped["action_endpoint"]["timeout"] = 3
+    shipped["tracker_store"]["db"] = str(workdir / "tracker.db")
+    endpoints = h.write_endpoints(workdir / "endpoints.yml", shipped)
+    port = h.free_port()
+    rasa = h.rasa_server(port, endpoints, workdir / "rasa.log", dict(env, RASA_AUTH_TOKEN=token))
+    actions.spawn()
+    rasa.spawn()
+    return EmbeddedStack(workdir, token, actions, proxy, rasa, port)
+
+
+def _spawn_production(workdir: Path) -> ProductionStack:
+    workdir.mkdir(parents=True, exist_ok=True)
+    run_id = uuid.uuid4().hex[:10]
+    dbname = f"reliability_{run_id}"
+    h.pg_create_database(dbname)
+    redis_db = h.claim_redis_db()
+    token, jwt_secret = h.new_secret(), h.new_secret()
+    action_port = h.free_port()
+    stores = {
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "TRACKER_DB_HOST": h.PG_HOST,
+        "TRACKER_DB_PORT": str(h.PG_PORT),
+        "TRACKER_DB_NAME": dbname,
+        "TRACKER_DB_USER": h.PG_USER,
+        "TRACKER_DB_PASSWORD": h.PG_PASSWORD,
+        "LOCK_REDIS_HOST": h.REDIS_HOST,
+        "LOCK_REDIS_PORT": str(h.REDIS_PORT),
+        "LOCK_REDIS_DB": str(redis_db),
+        "LOCK_REDIS_PASSWORD": "",
+    }
+    env = h.server_env(stores)
+    endpoints = h.ROOT / "endpoints.production.yml"  # as shipped: env variables only
+    actions = h.action_server(action_port, workdir / "actions.log", env)
+    ports = [h.free_port(), h.free_port()]
+    rasa = [
+        h.rasa_server(
+            ports[0], endpoints, workdir / "rasa1.log", dict(env, RASA_JWT_SECRET=jwt_secret)
+        ),
+        h.rasa_server(ports[1], endpoints, workdir / "rasa2.log", dict(env, RASA_AUTH_TOKEN=token)),
+    ]
+    actions.spawn()
+    for server in rasa:
+        server.spawn()
+    return ProductionStack(
+        workdir,
+        dbname,
+        redis_db,
+        token,
+        jwt_secret,
+        env,
+        actions,
+        rasa,
+        ports,
+        endpoints,
+        action_port,
+    )
+
+
+@pytest.fixture(scope="session")
+def launcher(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, figures: Figures
+) -> Iterator[Launcher]:
+    if not h.MODEL.exists():
+        pytest.fail(f"{h.MODEL} is missing: run `make train` first")
+    needed = _needed(request.session)
+    launched = Launcher()
+    base = tmp_path_factory.mktemp("reliability")
+    start = time.monotonic()
+    try:
+        if "embedded" in needed:
+            launched.embedded = _spawn_embedded(base / "embedded")
+        if "production" in needed:
+            launched.production = _spawn_production(base / "production")
+        processes: List[h.ManagedProcess] = []
+        if launched.embedded:
+            processes += [launched.embedded.actions, launched.embedded.rasa]
+        if launched.production:
+            processes += [launched.production.actions, *launched.production.rasa]
+        for process in processes:
+            process.wait_ready()
+        figures.record(
+            "servers",
+            rasa_servers_started_together=sum(1 for p in processes if p.name.startswith("rasa")),
+            seconds_until_all_ready=round(time.monotonic() - start, 1),
+        )
+        yield launched
+    finally:
+        if launched.embedded:
+            launched.embedded.stop()
+        if launched.production:
+            launched.production.stop()
+            h.pg_drop_database(launched.production.dbname)
+            h.release_redis_db(launched.production.redis_db)
+
+
+@pytest.fixture
+def embedded(launcher: Launcher) -> EmbeddedStack:
+    assert launcher.embedded is not None
+    launcher.embedded.ensure_running()
+    return launcher.embedded
+
+
+@pytest.fixture
+def production(launcher: Launcher) -> ProductionStack:
+    assert launcher.production is not None
+    launcher.production.ensure_running()
+    return launcher.production
