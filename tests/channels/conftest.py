@@ -64,3 +64,30 @@ def fake_server(api_stub: ApiStub) -> Iterator[object]:
     server = FakeServer(channels, "fake_channels").start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def channel_servers(
+    api_stub: ApiStub, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """The real action and Rasa servers with every channel of credentials.channels.yml, the
+    Telegram and WhatsApp APIs pointed at the local stub."""
+    from tests.e2e.servers import MODEL, Servers
+
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first")
+    env = channel_env(api_stub.url)
+    env["ASSISTANT_FIXED_NOW"] = "2026-11-22T10:00:00+07:00"
+    running = Servers(
+        workdir=Path(tmp_path_factory.mktemp("channel_servers")),
+        env_extra=env,
+        credentials=ROOT / "credentials.channels.yml",
+    )
+    try:
+        running.start_actions()
+        running.start_rasa()
+    except Exception:
+        running.stop()
+        raise
+    yield running
+    running.stop()
