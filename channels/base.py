@@ -15,6 +15,14 @@ from sanic.response import HTTPResponse
 from channels.guard import BadRequest, check_text, parse_message_body
 from channels.output import BundlingOutputChannel
 
+try:  # the project's "system busy" answer (assistant_runtime, reliability work)
+    from assistant_runtime.busy import busy_text
+except ImportError:  # pragma: no cover - the channels also work without it
+
+    def busy_text(domain: Optional[Any] = None) -> str:
+        return "Maaf, sistem sedang sibuk. Coba kirim lagi sebentar lagi."
+
+
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -24,14 +32,21 @@ def json_error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
 
 
+def agent_domain(request: Request) -> Optional[Any]:
+    agent = getattr(request.app.ctx, "agent", None)
+    return getattr(agent, "domain", None)
+
+
 async def run_turn(
     on_new_message: OnNewMessage,
     sender: str,
     raw_text: Optional[str],
     input_channel: str,
     metadata: Optional[Dict[str, Any]] = None,
+    domain: Optional[Any] = None,
 ) -> List[Dict[str, Any]]:
-    """Guards the text, hands it to Rasa and returns the bundled bot messages."""
+    """Guards the text, hands it to Rasa and returns the bundled bot messages (the busy
+    answer when the turn failed before anything was said)."""
     guarded = check_text(raw_text)
     if not guarded.ok:
         logger.info("guard refused a message of %s: %s", sender, guarded.reason)
@@ -49,8 +64,10 @@ async def run_turn(
         )
     except asyncio.CancelledError:
         logger.error("%s: message of %s timed out", input_channel, sender)
+        return collector.messages or [{"recipient_id": sender, "text": busy_text(domain)}]
     except Exception:  # the client still gets what was collected, never a 5xx
         logger.exception("%s: handling a message of %s failed", input_channel, sender)
+        return collector.messages or [{"recipient_id": sender, "text": busy_text(domain)}]
     return collector.messages
 
 
@@ -72,5 +89,7 @@ async def handle_json_message(
         return json_error(400, '"sender" tidak valid untuk kanal ini.')
     if extra_metadata is not None:
         metadata = extra_metadata(metadata or {}) or None
-    messages = await run_turn(on_new_message, sender, text, input_channel, metadata)
+    messages = await run_turn(
+        on_new_message, sender, text, input_channel, metadata, agent_domain(request)
+    )
     return response.json(messages)

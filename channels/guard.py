@@ -1,7 +1,7 @@
 """Input guard shared by every connector: runs on the raw text BEFORE Rasa's NLU sees it.
 
-* NUL and other control characters (C0/C1 except newline and tab, bidi overrides, BOM) are
-  removed; ``\\r\\n`` / ``\\r`` become ``\\n``.
+* NUL and other control characters (C0/C1 except newline and tab), zero-width characters,
+  bidi controls and the BOM are removed; ``\\r\\n`` / ``\\r`` become ``\\n``.
 * Empty or whitespace-only text is answered with a short Indonesian prompt.
 * Text longer than :data:`MAX_MESSAGE_CHARS` is answered with a short Indonesian message
   naming the limit; NLU is not called (a 100,000-character message once took 43 s and
@@ -27,9 +27,14 @@ MAX_SENDER_CHARS = 128
 
 EMPTY_REPLY = 'Pesannya kosong. Ketik kasus pelanggan, misalnya "pulsa 50rb via gopay belum masuk".'
 
-_BIDI_AND_BOM = {
-    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings / overrides
-    "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
+# Invisible characters that would split a number or a code for NLU and the validators
+# (an SN pasted with a zero-width space is still the SN) or reorder what the agent sees.
+_INVISIBLE = {
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f",  # zero-width space/(non-)joiner, LRM, RLM
+    "\u2060", "\u2061", "\u2062", "\u2063", "\u2064",  # word joiner, invisible operators
+    "\u180e",  # Mongolian vowel separator
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidi embeddings / overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # bidi isolates
     "\ufeff",  # BOM / zero-width no-break space
 }  # fmt: skip
 _KEEP = {"\n", "\t"}
@@ -52,7 +57,7 @@ def clean_text(text: str) -> str:
     kept = [
         ch
         for ch in text
-        if ch in _KEEP or (unicodedata.category(ch) != "Cc" and ch not in _BIDI_AND_BOM)
+        if ch in _KEEP or (unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE)
     ]
     return "".join(kept).strip()
 

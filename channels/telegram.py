@@ -45,7 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.base import OnNewMessage, json_error
+from channels.base import OnNewMessage, busy_text, json_error
 from channels.guard import BadRequest, check_text, parse_json_body
 from channels.http import JsonClient
 from channels.output import bundle, message_text, sop_result_of
@@ -448,15 +448,15 @@ class TelegramConnector(InputChannel):
         }
         if display:
             metadata["display"] = display
-        await on_new_message(
-            UserMessage(
-                guarded.text,
-                out,
-                sender_id(chat_id, user_id),
-                input_channel=self.name(),
-                metadata=metadata,
+        sender = sender_id(chat_id, user_id)
+        try:
+            await on_new_message(
+                UserMessage(guarded.text, out, sender, input_channel=self.name(), metadata=metadata)
             )
-        )
+        except Exception:  # the agent gets the busy answer rather than silence
+            logger.exception("Telegram: handling a message of %s failed", sender)
+            if not out.sent:
+                await out.send_text(busy_text())
 
     async def register_webhook(self) -> None:
         if not (self.webhook_url and self.access_token and self.secret_token):

@@ -39,7 +39,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.base import OnNewMessage, json_error
+from channels.base import OnNewMessage, busy_text, json_error
 from channels.guard import BadRequest, check_text, parse_json_body
 from channels.http import JsonClient
 from channels.output import bundle, message_text, sop_result_of
@@ -306,9 +306,14 @@ class WhatsAppConnector(InputChannel):
         metadata: Dict[str, Any] = {"whatsapp": {"wa_id": wa_id}}
         if display and display != guarded.text:
             metadata["display"] = display
-        await on_new_message(
-            UserMessage(guarded.text, out, sender, input_channel=self.name(), metadata=metadata)
-        )
+        try:
+            await on_new_message(
+                UserMessage(guarded.text, out, sender, input_channel=self.name(), metadata=metadata)
+            )
+        except Exception:  # the user gets the busy answer rather than silence
+            logger.exception("WhatsApp: handling a message of %s failed", sender)
+            if not out.sent:
+                await out.send_text(busy_text())
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("whatsapp_cloud_webhook", __name__)

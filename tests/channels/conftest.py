@@ -62,6 +62,7 @@ def fake_server(api_stub: ApiStub) -> Iterator[object]:
         os.environ.update(saved)
     channels = [c for c in channels if c.name() != "socketio"]
     server = FakeServer(channels, "fake_channels").start()
+    server.startup_calls = api_stub.take()  # setWebhook, made at server start
     yield server
     server.stop()
 

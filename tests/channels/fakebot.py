@@ -9,6 +9,7 @@ bot keeps one small form per sender::
     /affirm|/deny -> result text + sop_result (ticket_text with this sender's MSISDN)
     /help         -> 5 case buttons, one title longer than 20 characters
     "panjang"     -> a 9,000-character answer whose ticket must not be cut
+    "meledak"     -> raises (the connectors answer with the busy text)
 
 Every text the bot received is kept in ``FakeBot.received`` (so a test sees when the guard
 kept a message away from "NLU").
@@ -102,6 +103,8 @@ class FakeBot:
         )
         state = self.state.setdefault(sender, {})
         text = message.text or ""
+        if text == "meledak":
+            raise RuntimeError("the bot failed (test)")
         if text == "/help":
             await self.reply(message, sender, text="Pilih kasus:", buttons=HELP_BUTTONS)
         elif text == "panjang":
@@ -147,6 +150,7 @@ class FakeServer:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self._ready = threading.Event()
         self._server: Any = None
+        self.startup_calls: List[Any] = []  # API calls the connectors made at start
 
     @property
     def url(self) -> str:

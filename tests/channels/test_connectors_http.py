@@ -102,6 +102,20 @@ def test_rest_oversized_body_is_413_json(fake_server: FakeServer) -> None:
     assert "error" in response.json()
 
 
+def test_a_failing_turn_gets_the_busy_answer_not_a_5xx(
+    fake_server: FakeServer, api_stub: ApiStub
+) -> None:
+    response = rest(fake_server, {"sender": "r5", "message": "meledak"})
+    assert response.status_code == 200
+    assert "sibuk" in response.json()[0]["text"]
+    api_stub.clear()
+    private = tg_chat(6666, "private")
+    assert tg_post(fake_server, tg_message(private, tg_user(6666, "Fajar"), "meledak")) == 200
+    assert "sibuk" in sent_to(api_stub)[-1].body["text"]
+    assert wa_post(fake_server, wa_text("6281266667777", "meledak")) == 200
+    assert "sibuk" in wa_shown_text(wa_sent(api_stub, "6281266667777")[-1])
+
+
 def test_rest_health(fake_server: FakeServer) -> None:
     assert requests.get(f"{fake_server.url}/webhooks/rest/", timeout=5).json() == {"status": "ok"}
 
@@ -180,8 +194,8 @@ def sent_to(stub: ApiStub) -> List[ApiCall]:
     return stub.take(lambda c: c.method == "sendMessage")
 
 
-def test_telegram_webhook_is_registered_with_the_secret(api_stub: ApiStub) -> None:
-    calls = [c for c in api_stub.calls if c.method == "setWebhook"]
+def test_telegram_webhook_is_registered_with_the_secret(fake_server: FakeServer) -> None:
+    calls = [c for c in fake_server.startup_calls if c.method == "setWebhook"]
     assert calls, "setWebhook was not called at server start"
     assert calls[0].path == f"/bot{TG_TOKEN}/setWebhook"
     assert calls[0].body["secret_token"] == TG_SECRET

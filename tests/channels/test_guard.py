@@ -24,6 +24,11 @@ def test_control_characters_are_removed_newlines_and_tabs_kept() -> None:
     assert clean_text("emoji 👍🏽 tetap") == "emoji 👍🏽 tetap"
 
 
+def test_zero_width_characters_do_not_split_numbers() -> None:
+    assert clean_text("SN 0215123456\u200b789012345678901") == "SN 0215123456789012345678901"
+    assert clean_text("0812\u200d3456\u2060 7890\u200e") == "08123456 7890"
+
+
 @pytest.mark.parametrize("raw", [None, "", "   ", "\n\t ", "\x00\x00", "\u202e"])
 def test_empty_or_whitespace_gets_a_prompt(raw: object) -> None:
     result = check_text(raw)  # type: ignore[arg-type]
