@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 MAX_MESSAGE_CHARS = int(os.environ.get("ASSISTANT_MAX_MESSAGE_CHARS", "2000"))
-# Raw HTTP body limit of the JSON webhooks (REST, widget): a valid message is far smaller.
-MAX_BODY_BYTES = 64 * 1024
+# Raw HTTP body limit of the JSON webhooks (REST, widget). Up to it a long message gets the
+# Indonesian limit answer (HTTP 200); beyond it HTTP 413.
+MAX_BODY_BYTES = 1024 * 1024
 MAX_SENDER_CHARS = 128
 
 EMPTY_REPLY = 'Pesannya kosong. Ketik kasus pelanggan, misalnya "pulsa 50rb via gopay belum masuk".'
@@ -98,7 +99,7 @@ _SENDER_RE = re.compile(rf"^[^\x00-\x1f\x7f]{{1,{MAX_SENDER_CHARS}}}$")
 
 def parse_json_body(body: bytes) -> Dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
-        raise BadRequest(f"Body terlalu besar (maks {MAX_BODY_BYTES} byte).")
+        raise BadRequest("Body terlalu besar (maks 1 MB); pesan dibatasi 2.000 karakter.")
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

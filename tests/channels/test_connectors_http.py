@@ -97,7 +97,10 @@ def test_rest_bad_requests_are_400_json(fake_server: FakeServer, payload: Any, r
 
 
 def test_rest_oversized_body_is_413_json(fake_server: FakeServer) -> None:
-    response = rest(fake_server, {"sender": "r4", "message": "x" * 100_000})
+    answered = rest(fake_server, {"sender": "r4", "message": "x" * 100_000})
+    assert answered.status_code == 200
+    assert "batas 2.000 karakter" in answered.json()[0]["text"]
+    response = rest(fake_server, {"sender": "r4", "message": "x" * 1_100_000})
     assert response.status_code == 413
     assert "error" in response.json()
 

@@ -51,7 +51,7 @@ ANI_CASE = [
 BUDI_CASE = [
     "plg beli pulsa 25rb di indomaret blm masuk",
     "0813 1111 2222",
-    "tadi pagi",
+    "21/11/2026 09.30",
     SN,
     "/deny",
     "/deny",
@@ -287,7 +287,7 @@ def test_whatsapp_help_options_are_numbered_and_map_back(
     match = re.search(r"^(\d+)\. Pulsa belum masuk$", listing, re.M)
     assert match, listing
     answer = "\n".join(wa_shown_text(c) for c in user.turn(match.group(1)))
-    assert "Pulsa" in answer and "MSISDN" in answer  # the pulsa case started
+    assert "Kasus:" in answer and "MSISDN" in answer  # the pulsa case started
 
 
 def test_whatsapp_bad_signature_is_403(channel_servers: Servers, api_stub: ApiStub) -> None:

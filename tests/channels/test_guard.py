@@ -97,4 +97,4 @@ def test_bad_bodies_are_refused(raw: bytes) -> None:
 
 def test_an_oversized_body_is_refused() -> None:
     with pytest.raises(BadRequest, match="terlalu besar"):
-        parse_message_body(body({"sender": "a", "message": "x" * 70_000}))
+        parse_message_body(body({"sender": "a", "message": "x" * 1_100_000}))
