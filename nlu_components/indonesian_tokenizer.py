@@ -1,0 +1,320 @@
+"""Indonesian tokenizer with a slang / abbreviation normaliser for Rasa 3.
+
+Tokens come from ``spacy.blank("id").tokenizer`` (no model download, no stop-word
+removal). Each token keeps its ORIGINAL text, start and end, so entity offsets refer
+to the message the agent typed; its ``lemma`` holds a normalised, lower-cased form
+("udh" -> "sudah", "gk" -> "tidak", "plg" -> "pelanggan", "100k" -> "100 ribu"),
+which ``CountVectorsFeaturizer`` uses because its ``use_lemma`` defaults to True.
+
+Two extra rules keep entity boundaries stable:
+
+* a phone number (MSISDN), a 25-digit recharge serial number and an e-mail address
+  are always ONE token, found with the same regular expressions the training data
+  gives to ``RegexFeaturizer`` / ``RegexEntityExtractor`` (``data/nlu/regex_lookup.yml``).
+  DIET can therefore only tag the whole number, never "0812" and "3456 7890" as two
+  MSISDNs, and its span agrees with the regex extractor's span;
+* words or codes joined by "-" or "_" ("m-kios", "GOL-2311-88812", "abu-abu") are one
+  token as well.
+
+Negations are never dropped: no token is removed except pure punctuation, and every
+informal negation maps to "tidak" / "belum" / "bukan".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+import spacy
+import yaml
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.training_data.message import Message
+
+DEFAULT_SLANG_FILE = Path(__file__).with_name("slang.yaml")
+
+# Keep these three patterns identical to the `regex:` entries of the same names in
+# data/nlu/regex_lookup.yml (a unit test compares them).
+MSISDN_PATTERN = r"(?<![\w+])(?<!\d[ .-])(?:\+62|62|0)[ -]?8\d{1,3}(?:[ .-]?\d{3,5}){1,3}(?![\w@])"
+SERIAL_NUMBER_PATTERN = r"(?<![\w])02\d{23}(?![\w])"
+EMAIL_PATTERN = (
+    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    r"(?![\w-])"
+)
+# letters/digits joined by "-" or "_" (m-kios, GOL-2311-88812, abu-abu, 22-11-2025)
+COMPOUND_PATTERN = r"(?<![\w-])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+(?![\w-])"
+
+PROTECTED_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
+    ("email", re.compile(EMAIL_PATTERN)),
+    ("serial_number", re.compile(SERIAL_NUMBER_PATTERN)),
+    ("msisdn", re.compile(MSISDN_PATTERN)),
+    ("compound", re.compile(COMPOUND_PATTERN)),
+)
+
+NEGATIONS = frozenset({"tidak", "belum", "bukan", "jangan"})
+
+# unit suffixes glued to a number: "100k", "1jt", "3sore", "2hr", "3x"
+_UNITS = {
+    "k": "ribu",
+    "rb": "ribu",
+    "rbu": "ribu",
+    "ribu": "ribu",
+    "jt": "juta",
+    "jta": "juta",
+    "juta": "juta",
+    "gb": "gb",
+    "mb": "mb",
+    "hr": "hari",
+    "hari": "hari",
+    "jam": "jam",
+    "mnt": "menit",
+    "menit": "menit",
+    "pagi": "pagi",
+    "siang": "siang",
+    "sore": "sore",
+    "malam": "malam",
+    "mlm": "malam",
+    "x": "kali",
+    "an": "an",
+}
+_NUMBER_UNIT = re.compile(r"^(\d+(?:[.,]\d+)?)([a-z]+)$")
+_NUMBER = re.compile(r"^[.,]?\d[\d.,:]*$")
+_ELONGATION = re.compile(r"([a-z])\1{2,}")
+_REDUPLICATION = re.compile(r"^([a-z]{2,})2$")
+_CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9@._%+-]{5,}$")
+
+
+# the lemma of a protected span names its kind: the featurizers see "msisdnnum" for every
+# phone number, whatever its format, instead of digits that look like any other number
+PROTECTED_LEMMAS = {"msisdn": "msisdnnum", "serial_number": "serialnum", "email": "emailaddr"}
+
+
+def number_shape(text: str) -> str:
+    """Lemma of a number: short numbers stay, long ones become a length class.
+
+    "50" -> "50", "50000" -> "numlen5", "4861675" -> "numlen7", "835221950" -> "numlen9",
+    "2026112212345678901" -> "numlen13"; with separators the shape keeps them:
+    "50.000" -> "dd.ddd", "14.30" -> "dd.dd". CountVectorsFeaturizer replaces pure digits by
+    __NUMBER__ anyway, so the length (SID vs account number vs nominal) would be lost.
+    """
+    stripped = text.strip(".,:")
+    if stripped.isdigit():
+        n = len(stripped)
+        if n <= 4:
+            return stripped
+        return (
+            "numlen5" if n <= 6 else "numlen7" if n <= 8 else "numlen9" if n <= 12 else "numlen13"
+        )
+    return re.sub(r"\d", "d", stripped)
+
+
+def code_shape(text: str) -> str:
+    """Lemma of an ID / code mixing letters and digits: digit runs become "0".
+
+    "MT23112214520012" -> "mt0", "gol-2311-88812" -> "gol-0-0": the featurizers see the
+    shape of a transaction or order ID instead of thousands of random digit n-grams.
+    """
+    return re.sub(r"\d+", "0", text.lower())
+
+
+def load_slang(path: Optional[Path] = None) -> Tuple[Dict[str, str], frozenset]:
+    """Reads the slang map and the "-nya" stems from a YAML file."""
+    data = yaml.safe_load(Path(path or DEFAULT_SLANG_FILE).read_text(encoding="utf-8")) or {}
+    slang = {str(k).lower(): str(v).lower() for k, v in (data.get("slang") or {}).items()}
+    for key, value in slang.items():
+        if not value.strip():
+            raise ValueError(f"slang map entry {key!r} maps to an empty string")
+    stems = frozenset(str(s).lower() for s in (data.get("nya_stems") or []))
+    return slang, stems
+
+
+def _is_punctuation(text: str) -> bool:
+    return all(unicodedata.category(ch).startswith("P") for ch in text)
+
+
+class SlangNormalizer:
+    """Maps one token text to its normalised, lower-cased form (never empty)."""
+
+    def __init__(
+        self, slang: Dict[str, str], nya_stems: Iterable[str] = (), extra: Optional[Dict] = None
+    ) -> None:
+        self.slang = dict(slang)
+        if extra:
+            self.slang.update({str(k).lower(): str(v).lower() for k, v in extra.items()})
+        self.nya_stems = frozenset(nya_stems)
+
+    @classmethod
+    def from_file(
+        cls, path: Optional[Path] = None, extra: Optional[Dict] = None
+    ) -> SlangNormalizer:
+        slang, stems = load_slang(path)
+        return cls(slang, stems, extra)
+
+    def word(self, text: str) -> str:
+        """Normalises a single word (no protected-span logic)."""
+        lowered = text.lower()
+        if lowered in self.slang:
+            return self.slang[lowered]
+        if _NUMBER.match(lowered):
+            return number_shape(lowered)
+        collapsed = _ELONGATION.sub(r"\1", lowered)
+        if collapsed in self.slang:
+            return self.slang[collapsed]
+        match = _NUMBER_UNIT.match(collapsed)
+        if match and match.group(2) in _UNITS:
+            return f"{re.sub(r'[^0-9]', '', match.group(1))} {_UNITS[match.group(2)]}"
+        match = _REDUPLICATION.match(collapsed)
+        if match:
+            return self.word(match.group(1))
+        if _CODE.match(lowered):
+            return code_shape(lowered)
+        if collapsed.endswith("nya") and collapsed[:-3] in self.nya_stems:
+            return self.word(collapsed[:-3])
+        return collapsed
+
+    def compound(self, text: str) -> str:
+        """Normalises letters/digits joined by '-' or '_'."""
+        lowered = text.lower()
+        if lowered in self.slang:
+            return self.slang[lowered]
+        parts = [p for p in re.split(r"[-_]", lowered) if p]
+        if any(ch.isdigit() for ch in lowered):
+            return code_shape(lowered)  # an ID / a date: one code, digits as "0"
+        joined = "".join(parts)
+        if joined in self.slang:
+            return self.slang[joined]
+        if len(parts) == 2 and parts[0] == parts[1]:  # reduplication: abu-abu, kartu-kartu
+            return self.word(parts[0])
+        return " ".join(self.word(p) for p in parts)
+
+    def protected(self, text: str, kind: str) -> str:
+        if kind in PROTECTED_LEMMAS:
+            return PROTECTED_LEMMAS[kind]
+        return self.compound(text)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class IndonesianTokenizer(Tokenizer):
+    """spaCy `id` tokenizer whose tokens carry a slang-normalised lemma."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+            # YAML file with `slang:` and `nya_stems:`; None = nlu_components/slang.yaml
+            "slang_file": None,
+            # extra slang entries from config.yml, e.g. {"bkl": "bakal"}
+            "extra_slang": {},
+        }
+
+    @staticmethod
+    def required_packages() -> List[str]:
+        return ["spacy"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the slang file changes (it is not part of the config)."""
+        path = Path(config.get("slang_file") or DEFAULT_SLANG_FILE)
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        super().__init__(config)
+        slang_file = self._config.get("slang_file")
+        self.normalizer = SlangNormalizer.from_file(
+            Path(slang_file) if slang_file else None, self._config.get("extra_slang") or {}
+        )
+        self._spacy_tokenizer = spacy.blank("id").tokenizer
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> IndonesianTokenizer:
+        return cls({**cls.get_default_config(), **config})
+
+    # ------------------------------------------------------------------ spans
+    @staticmethod
+    def protected_spans(text: str) -> List[Tuple[int, int, str]]:
+        """Non-overlapping (start, end, kind) spans that must stay one token."""
+        spans: List[Tuple[int, int, str]] = []
+        for kind, pattern in PROTECTED_PATTERNS:
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                if start == end:
+                    continue
+                if any(start < e and s < end for s, e, _ in spans):
+                    continue
+                spans.append((start, end, kind))
+        return sorted(spans)
+
+    def _spacy_tokens(self, text: str, offset: int) -> List[Token]:
+        tokens = []
+        for tok in self._spacy_tokenizer(text):
+            word = tok.text
+            if not word.strip() or _is_punctuation(word):
+                continue
+            tokens.append(Token(word, offset + tok.idx, lemma=self.normalizer.word(word)))
+        return tokens
+
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
+        text = message.get(attribute)
+        tokens: List[Token] = []
+        position = 0
+        for start, end, kind in self.protected_spans(text):
+            tokens.extend(self._spacy_tokens(text[position:start], position))
+            tokens.append(
+                Token(
+                    text[start:end], start, lemma=self.normalizer.protected(text[start:end], kind)
+                )
+            )
+            position = end
+        tokens.extend(self._spacy_tokens(text[position:], position))
+        tokens = self._fix_glued_units(tokens)
+        tokens = self._fix_lone_no(tokens, text)
+
+        if not tokens:
+            # only punctuation / emoji: keep the whole text as one token
+            stripped = text.strip()
+            if stripped:
+                start = text.index(stripped)
+                tokens = [Token(stripped, start, lemma=stripped.lower())]
+        return self._apply_token_pattern(tokens)
+
+    @staticmethod
+    def _fix_glued_units(tokens: List[Token]) -> List[Token]:
+        """A suffix spaCy split off a number ("50rb", "4g", "1jt") is a unit, not slang."""
+        for previous, token in zip(tokens, tokens[1:], strict=False):
+            if previous.end == token.start and previous.text[-1:].isdigit():
+                lowered = token.text.lower()
+                token.lemma = _UNITS.get(lowered, lowered)
+        return tokens
+
+    @staticmethod
+    def _fix_lone_no(tokens: List[Token], text: str) -> List[Token]:
+        """'no' means 'nomor' only when a word follows ("no hp", "no. 0812...").
+
+        A lone "no" or "no, belum" / "no!" is the English "no".
+        """
+        for i, token in enumerate(tokens):
+            if token.text.lower() != "no":
+                continue
+            if i == len(tokens) - 1 or any(
+                ch in ",!?;" for ch in text[token.end : tokens[i + 1].start]
+            ):
+                token.lemma = "no"
+        return tokens
