@@ -10,8 +10,8 @@ With :func:`install`:
 * every call to the action server (``RemoteAction.run``: custom actions, the form's
   validation and ask actions) times out after the action endpoint's ``timeout`` (seconds,
   endpoints*.yml, default :data:`DEFAULT_ACTION_TIMEOUT_SECONDS`) instead of 300 s;
-* when a call fails (refused, timed out, 5xx, invalid answer) the whole turn is undone
-  (``UserUtteranceReverted``: every slot is as before the message), the agent gets the
+* when a call fails (refused, timed out, 5xx, invalid answer) the turn is undone (every
+  slot and the active form are put back as before the message), the agent gets the
   domain response ``utter_action_unavailable`` ("Maaf, sistem sedang sibuk. Coba kirim lagi
   sebentar lagi."), the bot listens again, and an error is logged; once the action server
   is back, the agent resends the message and the conversation continues;
@@ -110,7 +110,7 @@ def _patch_remote_action() -> None:
 
 class _GuardedAction:
     """Wraps the action the processor runs; turns :class:`ActionServerUnavailable` into
-    "busy message, undo the turn, listen" and remembers that it happened."""
+    "undo the turn's slot changes, busy message, listen" and remembers that it happened."""
 
     def __init__(self, action: Any) -> None:
         self._action = action
@@ -121,7 +121,7 @@ class _GuardedAction:
 
     async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
         from rasa.shared.core.constants import ACTION_LISTEN_NAME
-        from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted
+        from rasa.shared.core.events import ActionExecuted
 
         try:
             return list(await self._action.run(output_channel, nlg, tracker, domain) or [])
@@ -133,7 +133,34 @@ class _GuardedAction:
                 error,
             )
             busy = await busy_utterance(nlg, tracker, output_channel, domain)
-            return [busy, UserUtteranceReverted(), ActionExecuted(ACTION_LISTEN_NAME)]
+            return [*undo_turn_events(tracker, domain), busy, ActionExecuted(ACTION_LISTEN_NAME)]
+
+
+def undo_turn_events(tracker: Any, domain: Any) -> List[Any]:
+    """Events that put slots and the active form back to where they were before the latest
+    user message (the message stays in the history: it was sent).
+
+    Rasa's ``UserUtteranceReverted`` is not used: inside a form, Rasa's applied-events view
+    drops the user events between two form executions, so a revert would rewind to an
+    earlier message and wipe the form.
+    """
+    from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=None)
+    if last_user is None:
+        return []
+    before = DialogueStateTracker.from_events(
+        tracker.sender_id, events[:last_user], slots=domain.slots
+    )
+    now, then = tracker.current_slot_values(), before.current_slot_values()
+    undo: List[Any] = [
+        SlotSet(name, then.get(name)) for name in now if now.get(name) != then.get(name)
+    ]
+    if before.active_loop_name != tracker.active_loop_name:
+        undo.append(ActiveLoop(before.active_loop_name))
+    return undo
 
 
 async def busy_utterance(nlg: Any, tracker: Any, output_channel: Any, domain: Any) -> Any:

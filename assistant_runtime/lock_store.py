@@ -31,6 +31,7 @@ from assistant_runtime.health import STATUS
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 30.0
+_UNCHANGED = object()  # a change that leaves the stored lock as it is (no write)
 
 
 class LockStoreUnavailable(LockError):
@@ -87,7 +88,8 @@ class StrictRedisLockStore(RedisLockStore):
     ) -> Any:
         """Runs ``change(lock)`` on the stored lock and writes its result atomically.
 
-        ``change`` returns ``(new_lock_or_None, result)``; ``None`` deletes the lock.
+        ``change`` returns ``(new_lock_or_None, result)``; ``None`` deletes the lock,
+        ``_UNCHANGED`` writes nothing (waiting turns poll often: no needless conflicts).
         """
         key = self.key_prefix + conversation_id
         try:
@@ -98,6 +100,10 @@ class StrictRedisLockStore(RedisLockStore):
                         raw = pipe.get(key)
                         lock = TicketLock.from_dict(json.loads(raw)) if raw else None
                         new_lock, result = change(lock)
+                        if new_lock is _UNCHANGED:
+                            pipe.unwatch()
+                            self._redis_ok()
+                            return result
                         pipe.multi()
                         if new_lock is None:
                             pipe.delete(key)
@@ -130,16 +136,17 @@ class StrictRedisLockStore(RedisLockStore):
     def update_lock(self, conversation_id: str) -> None:
         def change(lock: Optional[TicketLock]) -> Any:
             if lock is None:
-                return None, None
+                return _UNCHANGED, None
+            before = len(lock.tickets)
             lock.remove_expired_tickets()
-            return lock, None
+            return (lock if len(lock.tickets) != before else _UNCHANGED), None
 
         self._transaction(conversation_id, change)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         def change(lock: Optional[TicketLock]) -> Any:
             if lock is None:
-                return None, None
+                return _UNCHANGED, None
             lock.remove_ticket_for(ticket_number)
             return lock, None
 
@@ -151,7 +158,7 @@ class StrictRedisLockStore(RedisLockStore):
 
         def change(lock: Optional[TicketLock]) -> Any:
             if lock is None:
-                return None, None
+                return _UNCHANGED, None
             lock.remove_ticket_for(ticket_number)
             if not lock.is_someone_waiting():
                 return None, None

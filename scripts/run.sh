@@ -26,6 +26,12 @@ if [ "${ASSISTANT_STORES:-embedded}" = "production" ]; then
     exit 1
   fi
 fi
+if [ "$endpoints" = endpoints.yml ] && [ "${ACTION_PORT:-5055}" != 5055 ]; then
+  # endpoints.yml names the default action port; another ACTION_PORT gets its own copy
+  sed "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTION_PORT}/webhook#" endpoints.yml \
+    >"var/endpoints-${ACTION_PORT}.yml"
+  endpoints=var/endpoints-${ACTION_PORT}.yml
+fi
 # HTTP API (/conversations, /model, ...): only with a secret from the environment. The
 # secret is handed over inside the process by assistant_runtime (never on a command line).
 api_args=()
@@ -56,30 +62,40 @@ fi
 model=$(ls -t models/*.tar.gz 2>/dev/null | head -1)
 [ -n "$model" ] || { echo "no trained model in models/: run 'make train'" >&2; exit 1; }
 
-pids=()
 cleanup() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in ${actions_pid:-} ${rasa_pid:-}; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "stopped"
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-.venv/bin/rasa run actions --actions actions --port "${ACTION_PORT:-5055}" "${logging_args[@]}" \
-  >"$actions_log" 2>&1 &
-pids+=($!)
+start_actions() {
+  .venv/bin/rasa run actions --actions actions --port "${ACTION_PORT:-5055}" "${logging_args[@]}" \
+    >>"$actions_log" 2>&1 &
+  actions_pid=$! actions_started=$(date +%s)
+}
 # `python -m assistant_runtime` is `rasa` plus the runtime hooks (busy answer when the
 # action server or a store fails, GET /health, strict stores): docs/reliability.md.
-.venv/bin/python -m assistant_runtime run --model "$model" --endpoints "$endpoints" \
-  --credentials "${credentials:-credentials.yml}" "${logging_args[@]}" ${api_args[@]+"${api_args[@]}"} \
-  --interface 127.0.0.1 --port "${RASA_PORT:-5005}" --cors "http://127.0.0.1:${RASA_PORT:-5005}" \
-  ${RASA_EXTRA_ARGS:-} >"$rasa_log" 2>&1 &
-pids+=($!)
+start_rasa() {
+  .venv/bin/python -m assistant_runtime run --model "$model" --endpoints "$endpoints" \
+    --credentials "${credentials:-credentials.yml}" "${logging_args[@]}" ${api_args[@]+"${api_args[@]}"} \
+    --interface 127.0.0.1 --port "${RASA_PORT:-5005}" --cors "http://127.0.0.1:${RASA_PORT:-5005}" \
+    ${RASA_EXTRA_ARGS:-} >>"$rasa_log" 2>&1 &
+  rasa_pid=$! rasa_started=$(date +%s)
+}
+
+: >"$actions_log"
+: >"$rasa_log"
+start_actions
+start_rasa
 
 start=$(date +%s)
 until curl -fs "http://127.0.0.1:${ACTION_PORT:-5055}/health" >/dev/null 2>&1 \
    && curl -fs "http://127.0.0.1:${RASA_PORT:-5005}/" >/dev/null 2>&1; do
-  for pid in "${pids[@]}"; do
+  for pid in "$actions_pid" "$rasa_pid"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "a server exited during start; last log lines:" >&2
       tail -n 20 "$actions_log" "$rasa_log" >&2
@@ -89,4 +105,27 @@ until curl -fs "http://127.0.0.1:${ACTION_PORT:-5055}/health" >/dev/null 2>&1 \
   sleep 1
 done
 echo "ready in $(( $(date +%s) - start ))s: REST http://127.0.0.1:${RASA_PORT:-5005}/webhooks/rest/webhook | socketio http://127.0.0.1:${RASA_PORT:-5005}/socket.io | actions http://127.0.0.1:${ACTION_PORT:-5055}/webhook (logs in var/log, Ctrl-C stops)"
-wait -n "${pids[@]}"
+
+# A server that dies (crash, kill -9, out of memory) is started again; conversations are in
+# the tracker store, so a form goes on where it was. One that keeps dying within 60 s of its
+# start three times in a row stops everything, with its last log lines.
+quick_deaths=0
+while true; do
+  wait -n "$actions_pid" "$rasa_pid" || true
+  for server in actions rasa; do
+    pid_var=${server}_pid started_var=${server}_started log_var=${server}_log
+    kill -0 "${!pid_var}" 2>/dev/null && continue
+    if [ $(( $(date +%s) - ${!started_var} )) -lt 60 ]; then
+      quick_deaths=$((quick_deaths + 1))
+    else
+      quick_deaths=0
+    fi
+    if [ "$quick_deaths" -ge 3 ]; then
+      echo "the $server server keeps exiting; last log lines:" >&2
+      tail -n 20 "${!log_var}" >&2
+      exit 1
+    fi
+    echo "$(date +%T) the $server server exited; starting it again (log: ${!log_var})"
+    "start_$server"
+  done
+done

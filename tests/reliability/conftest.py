@@ -36,11 +36,19 @@ class Figures:
         self.data.setdefault(test, {}).update(values)
 
     def write(self) -> None:
+        """Merges this session's figures into the file (a partial run keeps the others)."""
         if not self.data:
             return
         FIGURES_PATH.parent.mkdir(parents=True, exist_ok=True)
-        self.data["_run"] = {"finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-        FIGURES_PATH.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        merged: Dict[str, Any] = {}
+        if FIGURES_PATH.exists():
+            try:
+                merged = json.loads(FIGURES_PATH.read_text())
+            except ValueError:
+                merged = {}
+        merged.update(self.data)
+        merged["_run"] = {"finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        FIGURES_PATH.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
 
 
 @pytest.fixture(scope="session")

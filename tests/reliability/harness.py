@@ -111,7 +111,7 @@ class ManagedProcess:
     env: Dict[str, str]
     log: Path
     ready_url: str
-    ready_timeout: float = 240.0
+    ready_timeout: float = 600.0
     process: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
     starts: List[float] = field(default_factory=list)
 

@@ -235,32 +235,57 @@ def test_redis_down_at_start_names_it() -> None:
 # -- the busy answer when the action server fails ------------------------------------------
 
 
-def _tracker_and_nlg() -> Any:
+def _tracker_and_nlg(form_completed: bool = False) -> Any:
+    """A conversation in the form, waiting for the MSISDN, that just got it (and, with
+    ``form_completed``, whose form already ended in this turn)."""
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     domain = _domain()
-    events = [ActionExecuted("action_listen"), UserUttered("0812-3456-7890")]
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("pulsa blm masuk", {"name": "pulsa_belum_masuk", "confidence": 1.0}),
+        ActionExecuted("action_start_case"),
+        SlotSet("active_sop", "pulsa_belum_masuk"),
+        ActionExecuted("sop_form"),
+        ActiveLoop("sop_form"),
+        SlotSet("requested_slot", "msisdn"),
+        ActionExecuted("action_listen"),
+        UserUttered("0812-3456-7890", {"name": "inform", "confidence": 1.0}),
+        SlotSet("msisdn", "081234567890"),
+        ActionExecuted("sop_form"),
+    ]
+    if form_completed:
+        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
     tracker = DialogueStateTracker.from_events("s1", events, domain.slots)
     return domain, tracker, TemplatedNaturalLanguageGenerator(domain.responses)
 
 
-def test_unreachable_action_server_becomes_busy_answer_and_undone_turn() -> None:
+@pytest.mark.parametrize("form_completed", [False, True])
+def test_unreachable_action_server_becomes_busy_answer_and_undone_turn(
+    form_completed: bool,
+) -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.channels.channel import CollectingOutputChannel
-    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUtteranceReverted
+    from rasa.shared.core.events import ActionExecuted, BotUttered
     from rasa.utils.endpoints import EndpointConfig
 
     hooks.install()
-    domain, tracker, nlg = _tracker_and_nlg()
+    domain, tracker, nlg = _tracker_and_nlg(form_completed)
     endpoint = EndpointConfig(url=f"http://127.0.0.1:{free_port()}/webhook", timeout=2)
-    guarded = hooks._GuardedAction(RemoteAction("action_start_case", endpoint))
+    guarded = hooks._GuardedAction(RemoteAction("action_sop_result", endpoint))
     events: List[Any] = asyncio.run(guarded.run(CollectingOutputChannel(), nlg, tracker, domain))
     assert guarded.unavailable is not None
-    assert isinstance(events[0], BotUttered) and events[0].text == busy_text(domain)
-    assert isinstance(events[1], UserUtteranceReverted)
-    assert isinstance(events[2], ActionExecuted) and events[2].action_name == "action_listen"
+    assert isinstance(events[-2], BotUttered) and events[-2].text == busy_text(domain)
+    assert isinstance(events[-1], ActionExecuted) and events[-1].action_name == "action_listen"
+    for event in events:
+        tracker.update(event, domain)
+    assert tracker.get_slot("msisdn") is None  # the value of the failed turn is undone
+    assert tracker.get_slot("requested_slot") == "msisdn"
+    assert tracker.get_slot("active_sop") == "pulsa_belum_masuk"  # earlier turns kept
+    assert tracker.active_loop_name == "sop_form"
+    assert tracker.latest_action_name == "action_listen"
 
 
 def test_slow_action_server_times_out_at_the_endpoint_timeout() -> None:
