@@ -34,7 +34,7 @@ _SEP_MSISDN = rf"(?:[ .\-]|{_ZW})?"
 _SEP_DIGITS = rf"(?:[ \-]|{_ZW})?"
 
 MSISDN_RE = re.compile(rf"(?<![\d*])(?:\+?62|0){_SEP_MSISDN}8(?:{_SEP_MSISDN}\d){{7,11}}(?!\d)")
-LONG_DIGITS_RE = re.compile(rf"(?<![\d*])\d(?:{_SEP_DIGITS}\d){{11,}}(?!\d)")
+LONG_DIGITS_RE = re.compile(rf"(?<!\d\.)(?<![\d*])\d(?:{_SEP_DIGITS}\d){{11,}}(?!\d)")
 EMAIL_RE = re.compile(
     r"(?<![\w.%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )

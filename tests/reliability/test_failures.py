@@ -131,6 +131,7 @@ def test_stores_down_at_start_stop_the_server_with_a_clear_error(
     }
     assert endpoints["tracker_store"]["port"] == "${TRACKER_DB_PORT}"
     processes = {}
+    spawned = time.monotonic()
     for name, (overrides, _expected) in cases.items():
         process = h.rasa_server(
             h.free_port(),
@@ -141,19 +142,21 @@ def test_stores_down_at_start_stop_the_server_with_a_clear_error(
         )
         process.spawn()
         processes[name] = process
-    seconds = {}
+    seconds: dict = {}
+    while len(seconds) < len(processes) and time.monotonic() - spawned < 300:
+        for name, process in processes.items():
+            if name not in seconds and not process.alive:
+                seconds[name] = round(time.monotonic() - spawned, 1)
+        time.sleep(0.2)
     for name, process in processes.items():
-        started = time.monotonic()
         assert process.process is not None
-        code = process.process.wait(timeout=180)
-        seconds[name] = round(time.monotonic() - started, 1)
+        code = process.process.wait(timeout=30)
         log = process.log_text()
         assert code != 0, log[-3000:]
         assert cases[name][1] in log, log[-3000:]
-        assert "Traceback" not in log.split(cases[name][1])[0][-2000:] or True
     figures.record(
         "failure_stores_down_at_start",
         exit_codes_nonzero=True,
-        seconds_until_exit=seconds,
+        seconds_from_start_to_exit=seconds,
         errors=[expected for _o, expected in cases.values()],
     )

@@ -65,6 +65,7 @@ def test_mask_text(raw: str, masked: str) -> None:
     "text",
     [
         "timestamp 1763780000.123456",
+        '"confidence_entity": 0.99999999999990247',
         "2026-11-22 10:00:00 pid 12345",
         "Rp50.000 nominal 50rb, TRX20261121ABC",
         "conversation agent-1a2b3c4d",
