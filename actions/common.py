@@ -63,3 +63,19 @@ def slots_set_since_last_user_message(tracker: Tracker) -> Dict[str, Any]:
 def latest_intent(tracker: Tracker) -> tuple[Optional[str], float]:
     intent = tracker.latest_message.get("intent") or {}
     return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def values_before_last_user_message(tracker: Tracker, names: List[str]) -> Dict[str, Any]:
+    """Slot values as they were before the latest user message (already validated then)."""
+    wanted = set(names)
+    values: Dict[str, Any] = {}
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+            continue
+        if seen_user and event.get("event") == "slot" and event.get("name") in wanted:
+            values.setdefault(event["name"], event["value"])
+        if event.get("event") == "restart":
+            break
+    return {k: v for k, v in values.items() if v is not None}

@@ -21,6 +21,7 @@ from actions.common import (
     latest_intent,
     registry,
     slot_values,
+    values_before_last_user_message,
 )
 from sop_engine.engine import Need
 from sop_engine.slot_values import validate_values
@@ -100,7 +101,8 @@ class ValidateSopForm(FormValidationAction):
         candidates.pop("requested_slot", None)
         if engine is None:
             return []
-        results, messages = validate_values(engine.sop, candidates, current_time())
+        previous = values_before_last_user_message(tracker, list(candidates))
+        results, messages = validate_values(engine.sop, candidates, current_time(), previous)
         for message in messages:
             dispatcher.utter_message(text=message)
         tracker.slots.update(results)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sop_engine import validators
 from sop_engine.models import Option, SlotSpec, SopFile
@@ -97,14 +97,20 @@ def split_channel_mentions(channels: Sequence[str]) -> Dict[str, Any]:
 
 
 def validate_values(
-    sop: SopFile, values: Dict[str, Any], now: datetime
+    sop: SopFile,
+    values: Dict[str, Any],
+    now: datetime,
+    previous: Optional[Dict[str, Any]] = None,
 ) -> Tuple[Dict[str, Any], List[str]]:
     """Validates candidate slot values for one SOP.
 
-    Returns the normalised values (None for refused ones) and the messages for the agent:
-    the reason of each refusal and notes such as an approximate time. Values of slots the SOP
-    does not use are left out, to be validated when a case that uses them starts.
+    Returns the normalised values and the messages for the agent: the reason of each refusal
+    and notes such as an approximate time. A refused value falls back to the slot's
+    ``previous`` (already validated) value, so a stray entity in a later message never wipes
+    what the agent gave. Values of slots the SOP does not use are left out, to be validated
+    when a case that uses them starts.
     """
+    previous = previous or {}
     specs = {s.name: s for s in sop.slots}
     questions = {q.name: q for q in sop.questions}
     out: Dict[str, Any] = {}
@@ -126,8 +132,14 @@ def validate_values(
         else:
             continue
         if isinstance(result, Invalid):
-            messages.append(f"{label} belum valid: {result.reason}")
-            out[name] = None
+            kept = previous.get(name)
+            if kept is None:
+                messages.append(f"{label} belum valid: {result.reason}")
+            else:
+                messages.append(
+                    f"{label} baru belum valid, tetap memakai yang tadi. {result.reason}"
+                )
+            out[name] = kept
             continue
         if result.note:
             messages.append(f"Catatan {label}: {result.note}")

@@ -219,3 +219,21 @@ def test_every_domain_ask_action_exists(domain: Dict[str, Any]) -> None:
     asked = {a for a in domain["actions"] if a.startswith("action_ask_")}
     assert asked == names
     assert SlotSet  # imported for readers: events are rasa_sdk SlotSet dicts
+
+
+async def test_a_refused_new_value_keeps_the_value_given_before(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    earlier = [
+        {"event": "slot", "name": "nominal", "value": 50000},
+        {"event": "user", "text": "sip\x1b[31m", "parse_data": {}},
+    ]
+    tracker = make_tracker(
+        slots={**PULSA, "nominal": "sip[31", "requested_slot": "event_time"},
+        text="sip[31",
+        events=earlier + candidate_events({"nominal": "sip[31"}),
+        active_loop="sop_form",
+    )
+    values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
+    assert values["nominal"] == 50000
+    assert "tetap memakai yang tadi" in dispatcher.messages[0]["text"]
