@@ -41,7 +41,10 @@ DEFAULT_SLANG_FILE = Path(__file__).with_name("slang.yaml")
 
 # Keep these three patterns identical to the `regex:` entries of the same names in
 # data/nlu/regex_lookup.yml (a unit test compares them).
-MSISDN_PATTERN = r"(?<![\w+])(?<!\d[ .-])(?:\+62|62|0)[ -]?8\d{1,3}(?:[ .-]?\d{3,5}){1,3}(?![\w@])"
+MSISDN_PATTERN = (
+    r"(?<![\w+])(?<!\d[ .-])(?:\+62|62|0)[ -]?8\d{1,3}"
+    r"(?:[ .-]?\d{3,5}(?![ ]?(?:rb|rbu|ribu|k|jt|juta)\b)){1,3}(?![\w@])"
+)
 SERIAL_NUMBER_PATTERN = r"(?<![\w])02\d{23}(?![\w])"
 EMAIL_PATTERN = (
     r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
@@ -50,10 +53,11 @@ EMAIL_PATTERN = (
 # letters/digits joined by "-" or "_" (m-kios, GOL-2311-88812, abu-abu, 22-11-2025)
 COMPOUND_PATTERN = r"(?<![\w-])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+(?![\w-])"
 
+# IGNORECASE like RegexEntityExtractor with `case_sensitive: false` (config.yml)
 PROTECTED_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
-    ("email", re.compile(EMAIL_PATTERN)),
-    ("serial_number", re.compile(SERIAL_NUMBER_PATTERN)),
-    ("msisdn", re.compile(MSISDN_PATTERN)),
+    ("email", re.compile(EMAIL_PATTERN, re.IGNORECASE)),
+    ("serial_number", re.compile(SERIAL_NUMBER_PATTERN, re.IGNORECASE)),
+    ("msisdn", re.compile(MSISDN_PATTERN, re.IGNORECASE)),
     ("compound", re.compile(COMPOUND_PATTERN)),
 )
 

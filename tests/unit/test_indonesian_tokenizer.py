@@ -166,6 +166,13 @@ def test_msisdn_does_not_swallow_a_following_nominal(tokenizer: IndonesianTokeni
     assert texts == ["0812 3456 7890", "50", "rb"]
 
 
+@pytest.mark.parametrize(
+    "text", ["0812 3456 7890 100 ribu", "0812 3456 7890 300 RB", "0812-3456-7890 250 k"]
+)
+def test_msisdn_stops_before_a_spaced_nominal(tokenizer: IndonesianTokenizer, text: str):
+    assert tok(tokenizer, text)[0][0] in ("0812 3456 7890", "0812-3456-7890")
+
+
 def test_serial_number_email_and_codes_are_one_token(tokenizer: IndonesianTokenizer):
     text = "SN 0215123456789012345678901, email Budi.S@Gmail.com. order GOL-2311-88812"
     result = tok(tokenizer, text)
