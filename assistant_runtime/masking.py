@@ -8,7 +8,7 @@ of a record):
 * long digit runs (12 or more digits, e.g. a 25-digit voucher SN, also with a zero-width
   space or dashes inside): every digit but the last four, ``*********************8901``;
 * secrets: ``token=…``, ``password: …``, ``Bearer …``, the password of a ``scheme://user:pw@``
-  URL: ``***``.
+  URL, a Telegram bot token: ``***``.
 
 Two layers, both installed by :func:`masking_filter` (the filter factory ``logging.yml``
 names, used by both servers through ``--logging-config-file``):
@@ -43,6 +43,8 @@ SECRET_RE = re.compile(
     r"jwt[_-]?secret|api[_-]?key)\b[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}\])]+)"
 )
 BEARER_RE = re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]+")
+# Telegram bot token in a Bot API URL (/bot123456:AA.../sendMessage) or alone
+BOT_TOKEN_RE = re.compile(r"(/bot\d+:|\b\d{6,12}:(?=[A-Za-z0-9_-]{30,}))[A-Za-z0-9_-]+")
 CLI_SECRET_RE = re.compile(r"(--(?:auth-token|jwt-secret|jwt-private-key)[= ]+)\S+")
 URL_PASSWORD_RE = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(@)")
 
@@ -78,6 +80,7 @@ def mask_text(text: str) -> str:
     text = SECRET_RE.sub(lambda m: m.group(1) + "***", text)
     text = BEARER_RE.sub(lambda m: m.group(1) + "***", text)
     text = CLI_SECRET_RE.sub(lambda m: m.group(1) + "***", text)
+    text = BOT_TOKEN_RE.sub(lambda m: m.group(1) + "***", text)
     text = EMAIL_RE.sub(_mask_email, text)
     text = MSISDN_RE.sub(_mask_msisdn, text)
     return LONG_DIGITS_RE.sub(_mask_long_digits, text)

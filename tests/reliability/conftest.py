@@ -66,6 +66,7 @@ class EmbeddedStack:
     proxy: h.ActionProxy
     rasa: h.ManagedProcess
     rasa_port: int
+    api_stub: Any  # tests.channels.stubs.ApiStub: the Telegram / WhatsApp APIs
 
     def ensure_running(self) -> None:
         self.proxy.set("pass")
@@ -81,6 +82,7 @@ class EmbeddedStack:
         self.rasa.stop()
         self.actions.stop()
         self.proxy.close()
+        self.api_stub.stop()
 
 
 @dataclass
@@ -132,10 +134,17 @@ class Launcher:
 
 
 def _spawn_embedded(workdir: Path) -> EmbeddedStack:
+    from tests.channels.conftest import channel_env
+    from tests.channels.stubs import ApiStub
+
     workdir.mkdir(parents=True, exist_ok=True)
     token = h.new_secret()
     action_port = h.free_port()
-    env = h.server_env({"LOG_LEVEL": "DEBUG", "LOG_LEVEL_LIBRARIES": "INFO"})
+    api_stub = ApiStub().start()
+    # every channel of credentials.channels.yml, Telegram and WhatsApp APIs on the stub
+    env = h.server_env(
+        {"LOG_LEVEL": "DEBUG", "LOG_LEVEL_LIBRARIES": "INFO", **channel_env(api_stub.url)}
+    )
     actions = h.action_server(action_port, workdir / "actions.log", env)
     proxy = h.ActionProxy(action_port)
     shipped = yaml.safe_load((h.ROOT / "endpoints.yml").read_text(encoding="utf-8"))
@@ -146,18 +155,37 @@ def _spawn_embedded(workdir: Path) -> EmbeddedStack:
     shipped["tracker_store"]["db"] = str(workdir / "tracker.db")
     endpoints = h.write_endpoints(workdir / "endpoints.yml", shipped)
     port = h.free_port()
-    rasa = h.rasa_server(port, endpoints, workdir / "rasa.log", dict(env, RASA_AUTH_TOKEN=token))
+    rasa = h.rasa_server(
+        port,
+        endpoints,
+        workdir / "rasa.log",
+        dict(env, RASA_AUTH_TOKEN=token),
+        credentials=h.ROOT / "credentials.channels.yml",
+    )
     actions.spawn()
     rasa.spawn()
-    return EmbeddedStack(workdir, token, actions, proxy, rasa, port)
+    return EmbeddedStack(workdir, token, actions, proxy, rasa, port, api_stub)
 
 
 def _spawn_production(workdir: Path) -> ProductionStack:
     workdir.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:10]
     dbname = f"reliability_{run_id}"
-    h.pg_create_database(dbname)
-    redis_db = h.claim_redis_db()
+    try:
+        h.pg_create_database(dbname)
+    except Exception as error:
+        pytest.fail(
+            f"PostgreSQL at {h.PG_HOST}:{h.PG_PORT} (user {h.PG_USER}) is not usable: {error}. "
+            "Run `make test-services` (scripts/test_services.sh) or set TEST_PG_*."
+        )
+    try:
+        redis_db = h.claim_redis_db()
+    except Exception as error:
+        h.pg_drop_database(dbname)
+        pytest.fail(
+            f"Redis at {h.REDIS_HOST}:{h.REDIS_PORT} is not usable: {error}. "
+            "Run `make test-services` (scripts/test_services.sh) or set TEST_REDIS_*."
+        )
     token, jwt_secret = h.new_secret(), h.new_secret()
     action_port = h.free_port()
     stores = {

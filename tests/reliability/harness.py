@@ -185,7 +185,12 @@ def action_server(port: int, log: Path, env: Dict[str, str]) -> ManagedProcess:
 
 
 def rasa_server(
-    port: int, endpoints: Path, log: Path, env: Dict[str, str], enable_api: bool = True
+    port: int,
+    endpoints: Path,
+    log: Path,
+    env: Dict[str, str],
+    enable_api: bool = True,
+    credentials: Path = ROOT / "credentials.yml",
 ) -> ManagedProcess:
     argv = [
         str(VENV_BIN / "python"),
@@ -197,7 +202,7 @@ def rasa_server(
         "--endpoints",
         str(endpoints),
         "--credentials",
-        str(ROOT / "credentials.yml"),
+        str(credentials),
         "--interface",
         "127.0.0.1",
         "--port",

@@ -50,7 +50,16 @@ def test_debug_logs_mask_personal_data_and_secrets(
     requests.get(
         f"http://127.0.0.1:{port}/status", params={"token": embedded.token}, timeout=30
     ).raise_for_status()
-    values = _raw_values("0812-3456-7890", "081234567890") + [embedded.token]
+    from tests.channels.conftest import TG_SECRET, TG_TOKEN, WA_SECRET, WA_TOKEN, WA_VERIFY
+
+    values = _raw_values("0812-3456-7890", "081234567890") + [
+        embedded.token,
+        TG_TOKEN,
+        TG_SECRET,
+        WA_TOKEN,
+        WA_SECRET,
+        WA_VERIFY,
+    ]
     rasa_log, actions_log = embedded.rasa.log_text(), embedded.actions.log_text()
     assert " DEBUG " in rasa_log and " DEBUG " in actions_log  # really at debug level
     assert "0812****7890" in rasa_log  # the values were logged, masked

@@ -54,6 +54,11 @@ def _restore_rasa() -> Iterator[None]:
         ("Authorization: Bearer eyJhbGciOi.x.y", "Authorization: Bearer ***"),
         ("postgresql://rasa:pw123@db:5432/x", "postgresql://rasa:***@db:5432/x"),
         ("--auth-token abcdef --port 5005", "--auth-token *** --port 5005"),
+        (
+            "POST http://x/bot123456:TEST-token/sendMessage",
+            "POST http://x/bot123456:***/sendMessage",
+        ),
+        ("tok 1234567890:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0", "tok 1234567890:***"),
     ],
 )
 def test_mask_text(raw: str, masked: str) -> None:

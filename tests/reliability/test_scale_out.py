@@ -9,6 +9,7 @@ two instances at the same moment: the lock store runs them one after the other.
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -49,6 +50,7 @@ def test_fifty_conversations_alternating_between_two_instances(
 ) -> None:
     latencies: List[float] = []
     lock = threading.Lock()
+    load_before = os.getloadavg()[0]
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
         futures = [
@@ -99,6 +101,8 @@ def test_fifty_conversations_alternating_between_two_instances(
         user_events_doubled=doubled,
         out_of_order=out_of_order,
         foreign_events=foreign,
+        machine_load_1min_before_after=[round(load_before, 1), round(os.getloadavg()[0], 1)],
+        cpu_cores=os.cpu_count(),
     )
 
 
