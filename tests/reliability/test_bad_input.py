@@ -151,12 +151,8 @@ def test_bad_input_gets_an_answer_or_4xx_and_keeps_the_conversation(
     )
 
 
-@pytest.mark.xfail(
-    reason="actions/forms.py: an invalid value extracted from a garbage message replaces a "
-    "valid slot already given (the guard keeps the '[31m' of an ANSI escape; DIET reads "
-    "'sip[31' as a nominal). Reported to the lead; remove this mark once fixed.",
-    strict=False,
-)
+# The guard keeps the "[31m" of an ANSI escape and DIET read "sip[31" as a nominal: the
+# refused value used to replace the valid one (fixed in actions/forms.py, 0778048).
 def test_garbage_entities_do_not_wipe_given_slots(embedded: EmbeddedStack) -> None:
     port = embedded.rasa_port
     sender = h.new_sender("bad-ansi")
