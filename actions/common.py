@@ -18,7 +18,8 @@ FORM_NAME = "sop_form"
 ACTIVE_SOP_SLOT = "active_sop"
 CASE_MEMORY_SLOT = "case_memory"
 # Intents that never fill a form value by free text: they change the flow instead.
-FLOW_INTENTS = ("stop", "help", "bot_challenge", "request_credentials", "greet", "goodbye")
+# "greet" is not among them: "tadi pagi" is often read as a greeting but is a valid time.
+FLOW_INTENTS = ["stop", "help", "bot_challenge", "request_credentials", "goodbye"]
 # A different case is only started mid-form when the classifier is this sure.
 SWITCH_CONFIDENCE = 0.7
 

@@ -15,6 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from actions.common import FLOW_INTENTS  # noqa: E402
 from sop_engine.loader import SopRegistry  # noqa: E402
 
 DOMAIN = ROOT / "domain.yml"
@@ -27,8 +28,6 @@ CASE_ACTIONS = [
     "action_offer_cases",
     "validate_sop_form",
 ]
-# Intents that never fill a value as free text (they change the flow), plus every case intent.
-FLOW_INTENTS = ["stop", "help", "bot_challenge", "request_credentials", "greet", "goodbye"]
 
 
 def _requested(slot: str) -> List[Dict[str, Any]]:
