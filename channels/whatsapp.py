@@ -350,16 +350,28 @@ class WhatsAppConnector(InputChannel):
                 data = parse_json_body(body)
             except BadRequest as error:
                 return json_error(400, str(error))
-            for entry in data.get("entry") or []:
-                for change in (entry or {}).get("changes") or []:
-                    value = (change or {}).get("value") or {}
-                    for message in value.get("messages") or []:
-                        if not isinstance(message, dict):
-                            continue
-                        try:
-                            await self.handle_message(message, on_new_message)
-                        except Exception:  # Meta redelivers on errors: log, answer 200
-                            logger.exception("WhatsApp message %s failed", message.get("id"))
+            for message in _messages_of(data):
+                try:
+                    await self.handle_message(message, on_new_message)
+                except Exception:  # Meta redelivers on errors: log, answer 200
+                    logger.exception("WhatsApp message %s failed", message.get("id"))
             return response.json({"ok": True})
 
         return bp
+
+
+def _dicts(value: Any) -> List[Dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _messages_of(data: Any) -> List[Dict[str, Any]]:
+    """The messages of a Cloud API notification; any other shape is ignored (never a 5xx)."""
+    if not isinstance(data, dict):
+        return []
+    found: List[Dict[str, Any]] = []
+    for entry in _dicts(data.get("entry")):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
+            if isinstance(value, dict):
+                found.extend(_dicts(value.get("messages")))
+    return found

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+import pytest
+
 from channels.splitter import WHATSAPP_TEXT_LIMIT, utf16_len
 from channels.whatsapp import (
     OptionMemory,
@@ -126,3 +128,29 @@ def test_incoming_messages() -> None:
     assert connector.incoming(sender, template) == ("/affirm", "Ya")
     assert connector.incoming(sender, {"type": "image", "image": {"id": "1"}}) == (None, "")
     assert connector.incoming(sender, {"type": "interactive", "interactive": {}}) == (None, "")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"entry": "x"},
+        {"entry": [1, 2]},
+        {"entry": [{"changes": "x"}]},
+        {"entry": [{"changes": [{"value": [1]}]}]},
+        {"entry": [{"changes": [{"value": {"messages": "x"}}]}]},
+        [1, 2],
+        "text",
+    ],
+)
+def test_wrong_notification_shapes_yield_no_messages(data: object) -> None:
+    from channels.whatsapp import _messages_of
+
+    assert _messages_of(data) == []
+
+
+def test_messages_are_found_in_a_cloud_api_notification() -> None:
+    from channels.whatsapp import _messages_of
+
+    message = {"from": "6281234567890", "id": "wamid.1", "type": "text", "text": {"body": "hi"}}
+    data = {"entry": [{"changes": [{"value": {"messages": [message, 5]}}]}]}
+    assert _messages_of(data) == [message]

@@ -33,7 +33,7 @@ TEXTS: List[Tuple[str, str]] = [
 ]
 ZWSP_SN = "0215123456\u200b789012345678901"
 # WhatsApp bodies whose nesting has the wrong JSON types: channels/whatsapp.py walks
-# entry/changes without type checks and answers 500 (pinned by the xfail test below).
+# entry/changes; it must ignore wrong shapes and answer 200 (tested below).
 WA_WRONG_NESTING = ("entry a string", "entry a list of numbers", "changes a string")
 
 
@@ -158,12 +158,6 @@ def test_bad_input_through_chat_webhooks(
     assert server_errors == [], f"{platform} webhook answered 5xx to: {server_errors}"
 
 
-@pytest.mark.xfail(
-    reason="channels/whatsapp.py webhook: `for entry in data.get('entry') or []` then "
-    "`(entry or {}).get(...)` raises AttributeError on a string/number -> HTTP 500 (Meta "
-    "redelivers on 5xx). Reported to the lead; remove this mark once fixed.",
-    strict=False,
-)
 def test_whatsapp_wrong_json_nesting_is_not_5xx(embedded: EmbeddedStack) -> None:
     chat = Chat(embedded, "whatsapp", 70003)
     statuses = {
