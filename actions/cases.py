@@ -21,6 +21,7 @@ from actions.common import (
     registry,
     slot_values,
     slots_set_since_last_user_message,
+    values_before_last_user_message,
 )
 from sop_engine.engine import Need, SopEngine
 from sop_engine.render import result_payload, result_text
@@ -69,7 +70,11 @@ class ActionStartCase(Action):
             keep = _filled(tracker, old)  # same case again: nothing to reset
         else:
             if old is not None and form_was_active:
-                memory[old.sop.id] = _filled(tracker, old)
+                # the values validated before this message: the message that switched the
+                # case may carry stray entities that were never validated for the old case
+                memory[old.sop.id] = values_before_last_user_message(
+                    tracker, old.slot_names + old.question_names
+                )
                 lines.append(
                     f'Kasus "{old.sop.title}" saya simpan; sebut kasusnya lagi untuk melanjutkan.'
                 )

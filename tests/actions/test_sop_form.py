@@ -237,3 +237,26 @@ async def test_a_refused_new_value_keeps_the_value_given_before(
     values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
     assert values["nominal"] == 50000
     assert "tetap memakai yang tadi" in dispatcher.messages[0]["text"]
+
+
+async def test_switching_case_saves_the_validated_values_not_this_messages_entities(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    before = [
+        {"event": "slot", "name": "active_sop", "value": "pulsa_belum_masuk"},
+        {"event": "slot", "name": "nominal", "value": 50000},
+        {"event": "slot", "name": "msisdn", "value": "081234567890"},
+        {"event": "user", "text": "<script>alert(1)</script>", "parse_data": {}},
+        {"event": "slot", "name": "nominal", "value": "alert(1"},
+    ]
+    tracker = make_tracker(
+        slots={**PULSA, "nominal": "alert(1", "msisdn": "081234567890"},
+        intent="grapari_online",
+        text="<script>alert(1)</script>",
+        events=before,
+        active_loop="sop_form",
+    )
+    values = slot_events(await ActionStartCase().run(dispatcher, tracker, domain))
+    saved = values["case_memory"]["pulsa_belum_masuk"]
+    assert saved == {"nominal": 50000, "msisdn": "081234567890"}
+    assert values["active_sop"] == "grapari_online"
