@@ -63,6 +63,12 @@ PROTECTED_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
 
 NEGATIONS = frozenset({"tidak", "belum", "bukan", "jangan"})
 
+# "no kak", "no thanks", "no belum": after these (normalised) words "no" is the English no
+_AFTER_ENGLISH_NO = frozenset(
+    {"kak", "admin", "gan", "bro", "sis", "ya", "deh", "dong", "sih", "thanks", "terima kasih"}
+    | NEGATIONS
+)
+
 # unit suffixes glued to a number: "100k", "1jt", "3sore", "2hr", "3x"
 _UNITS = {
     "k": "ribu",
@@ -312,13 +318,15 @@ class IndonesianTokenizer(Tokenizer):
     def _fix_lone_no(tokens: List[Token], text: str) -> List[Token]:
         """'no' means 'nomor' only when a word follows ("no hp", "no. 0812...").
 
-        A lone "no" or "no, belum" / "no!" is the English "no".
+        A lone "no", "no, belum", "no!" or "no kak" is the English "no".
         """
         for i, token in enumerate(tokens):
             if token.text.lower() != "no":
                 continue
-            if i == len(tokens) - 1 or any(
-                ch in ",!?;" for ch in text[token.end : tokens[i + 1].start]
+            if (
+                i == len(tokens) - 1
+                or any(ch in ",!?;" for ch in text[token.end : tokens[i + 1].start])
+                or tokens[i + 1].lemma in _AFTER_ENGLISH_NO
             ):
                 token.lemma = "no"
         return tokens

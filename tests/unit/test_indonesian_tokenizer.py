@@ -114,6 +114,8 @@ def test_slang_map_keeps_negations_and_is_never_empty():
 def test_lone_no_is_english_no(tokenizer: IndonesianTokenizer):
     assert lemmas(tokenizer, "no") == ["no"]
     assert lemmas(tokenizer, "no, belum") == ["no", "belum"]
+    assert lemmas(tokenizer, "no kak") == ["no", "kak"]
+    assert lemmas(tokenizer, "no blm") == ["no", "belum"]
     assert lemmas(tokenizer, "no hp nya") == ["nomor", "hp", "nya"]
     assert lemmas(tokenizer, "no. 0812 3456 7890")[0] == "nomor"
 
