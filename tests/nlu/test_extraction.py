@@ -2,8 +2,8 @@
 
 Loads the model with `rasa.core.agent.Agent.load` and parses agent-style messages with
 `await agent.parse_message(text)`. Model: $NLU_TEST_MODEL, else models/assistant.tar.gz, else
-the newest models/*.tar.gz; the whole module is skipped when there is none yet (run
-`make train` first).
+the newest models/*.tar.gz; the model tests are skipped when there is none yet, or when it is
+older than config.yml / data/nlu / nlu_components (run `make train` first).
 
 The messages below are fresh (not in data/nlu/ nor tests/nlu/heldout.yml; a test checks it).
 """
@@ -182,6 +182,12 @@ def test_case_messages_are_fresh():
 
 
 # ------------------------------------------------------------------ model fixture
+def _newest_nlu_input() -> float:
+    paths = [ROOT / "config.yml", *(ROOT / "data" / "nlu").glob("*.yml")]
+    paths += [*(ROOT / "nlu_components").glob("*.py"), *(ROOT / "nlu_components").glob("*.yaml")]
+    return max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
+
+
 @pytest.fixture(scope="module")
 def parsed() -> Dict[str, Dict[str, Any]]:
     model = _find_model()
@@ -189,6 +195,8 @@ def parsed() -> Dict[str, Dict[str, Any]]:
         pytest.skip(
             "no trained model: run `make train` (models/assistant.tar.gz) or set NLU_TEST_MODEL"
         )
+    if "NLU_TEST_MODEL" not in os.environ and model.stat().st_mtime < _newest_nlu_input():
+        pytest.skip(f"{model} is older than config.yml / data/nlu / nlu_components: `make train`")
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
