@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the action server (5055) and the Rasa server (5005, REST + socketio) on localhost,
-# prints one "ready" line, and stops both on Ctrl-C.
+# prints one "ready" line, starts a server that dies again, and stops both on Ctrl-C.
+# ASSISTANT_STORES=production: PostgreSQL + Redis (README "Production stores and operations").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
