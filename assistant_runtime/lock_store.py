@@ -118,7 +118,7 @@ class StrictRedisLockStore(RedisLockStore):
             message = f"lock store: {self.description} failed: {error}"
             if STATUS.report("lock_store", False, message):
                 logger.error(message)
-            raise LockStoreUnavailable(message) from error
+            raise LockStoreUnavailable("lock store unavailable (details in the log)") from error
 
     def _redis_ok(self) -> None:
         if STATUS.report("lock_store", True):
@@ -173,6 +173,6 @@ class StrictRedisLockStore(RedisLockStore):
             message = f"lock store: {self.description} failed: {error}"
             if STATUS.report("lock_store", False, message):
                 logger.error(message)
-            raise LockStoreUnavailable(message) from error
+            raise LockStoreUnavailable("lock store unavailable (details in the log)") from error
         self._redis_ok()
         return lock

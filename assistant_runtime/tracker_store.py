@@ -161,7 +161,9 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             logger.error(message)
         else:
             logger.warning(message)
-        return TrackerStoreUnavailable(message)
+        # The exception may reach an HTTP API answer: no host, port or user in it (the log
+        # line above has them).
+        return TrackerStoreUnavailable(f"tracker store unavailable: {operation}{who} failed")
 
     def _succeeded(self) -> None:
         if STATUS.report("tracker_store", True):
