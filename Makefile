@@ -50,7 +50,9 @@ test-stories: train
 test-nlu: train
 	$(ENV) $(VENV)/rasa test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml --out $(NLU_OUT)
 	$(ENV) $(VENV)/python scripts/nlu_gate.py $(NLU_OUT)
-	$(ENV) NLU_TEST_MODEL=$(MODEL) $(VENV)/pytest tests/nlu/test_extraction.py -q
+	$(ENV) NLU_TEST_MODEL=$(MODEL) $(VENV)/pytest tests/nlu/test_extraction.py -q \
+	  --junitxml=results/nlu-extraction.xml || true
+	$(ENV) $(VENV)/python scripts/extraction_gate.py results/nlu-extraction.xml 0.95
 
 # Debian chromium + chromium-driver for the widget's browser test (apt-get when missing)
 test-deps:
