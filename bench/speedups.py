@@ -1,0 +1,379 @@
+"""Five runtime patches on Rasa 3.6.21: speed only, same behaviour (a measured proposal).
+
+Loaded by ``python -m bench.speedups run ...``: the project's runtime wrapper
+(``assistant_runtime``) when it exists, else ``rasa``, with :func:`install` called first.
+``make bench`` measures the assistant with and without them. To adopt them, call
+:func:`install` from the runtime hooks (``assistant_runtime.hooks.install``), before the
+Rasa server is configured. ``ASSISTANT_SPEEDUPS`` (comma-separated, default
+all: ``schema,keepalive,formcache,fastload,sqlfetch``; ``none`` for none) selects them, for
+before/after measurements. ``bench/test_speedups.py`` checks that each changes speed only.
+
+``schema`` -- validate action server answers with a validator built once.
+    ``RemoteAction._validate_action_result`` (rasa/core/actions/action.py) calls
+    ``jsonschema.validate(result, schema)`` on every answer of the action server, and
+    ``jsonschema.validate`` first checks the schema itself against the JSON-Schema meta-schema
+    (``check_schema``). For Rasa's large event schema that check is most of the work: a
+    profile (py-spy) of this assistant's Rasa server under load showed 54 % of its CPU time
+    in ``check_schema``. The patch checks the schema once and keeps the validator. What is
+    left is validating the events themselves against a ``oneOf`` of 23 event types (about
+    1 ms per event; ``action_start_case`` returns 60 of them), so valid answers take a fast
+    path that validates each event against its own type only (see
+    :class:`_ResponseValidators` for why that is exact); anything else goes through the
+    full validator as ``jsonschema.validate`` does (same validator class, same ``best_match``
+    error, same message suffix as Rasa's), so invalid answers fail exactly as before.
+
+``keepalive`` -- reuse HTTP connections to the action server.
+    ``EndpointConfig.request`` (rasa/utils/endpoints.py) does ``async with self.session()``:
+    a new ``aiohttp.ClientSession`` (new connector, new TCP connection) for every call, i.e.
+    two per form turn of this assistant (validation action + ask action). The patch makes
+    ``EndpointConfig.session()`` hand out one shared session per event loop and endpoint
+    (same headers, basic auth and 300 s total timeout as Rasa's), wrapped so that the
+    ``async with`` around it leaves it open. Idle connections are dropped after
+    :data:`IDLE_SECONDS`, below the action server's 5 s keep-alive (Sanic's default), so a
+    connection the server is closing is never picked. Rasa's ``close_resources`` listener
+    (after the server stops) closes the shared sessions. Request bodies, URLs, timeouts and
+    error handling are unchanged.
+
+``formcache`` -- compute the form's unique entity mappings once per domain.
+    While a form is active, ``action_extract_slots`` asks for every ``from_entity`` mapping
+    of every slot whether it is unique to the form
+    (``ActionExtractSlots._fails_unique_entity_mapping_check``); each check builds a new
+    ``FormAction`` whose ``_create_unique_entity_mappings`` serialises the whole domain
+    (``domain.as_dict()``) and every mapping again -- for this assistant's 60 slots, 8 % of
+    the Rasa server's CPU. The result depends only on the domain and the form, so the patch
+    keeps it on the domain object (a new model brings a new domain, hence a new cache).
+
+``fastload`` -- load TensorFlow models without a training step.
+    ``RasaModel.load`` (rasa/utils/tensorflow/models.py) builds the model by running one
+    training step (``model.fit`` on one example: tracing the whole training graph and
+    creating the optimizer), then loads the weights and traces the prediction graph. For
+    this assistant's DIET that training step is most of the server's start time and about
+    0.5 GB of its memory. The patch loads the weights first (TF-format checkpoints restore
+    each variable when it is created) and lets the prediction on the example, which Rasa runs
+    anyway, create the variables. Predictions are identical (checked on the held-out set:
+    same intents, confidences and entities, ``bench/test_speedups.py``). Fine-tuning
+    (``finetune_mode``) keeps Rasa's way.
+
+``sqlfetch`` -- read only the event data when loading a conversation.
+    ``SQLTrackerStore._retrieve`` loads every event row as an ORM object (all seven columns)
+    only to read its ``data`` column; the patch runs the same query (same filters, latest
+    session, order) selecting ``data`` alone, which skips building an ORM object per event.
+    The strict store of ``assistant_runtime`` inherits it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+IDLE_SECONDS = 2.0
+ALL = ("schema", "keepalive", "formcache", "fastload", "sqlfetch")
+
+_installed: List[str] = []
+_originals: List[Tuple[Any, str, Any]] = []  # (owner, attribute, value before the patch)
+# (id of the event loop, endpoint key) -> (the loop, its session)
+_sessions: Dict[Tuple[int, str], Tuple[Any, Any]] = {}
+
+
+def _replace(owner: Any, attribute: str, value: Any) -> None:
+    # a class's own __dict__ entry keeps classmethods/staticmethods as they were defined
+    own = vars(owner).get(attribute) if isinstance(owner, type) else None
+    _originals.append((owner, attribute, own if own is not None else getattr(owner, attribute)))
+    setattr(owner, attribute, value)
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+
+class _ResponseValidators:
+    """The full validator of Rasa's action response schema, checked once, plus a fast path.
+
+    The event schema is ``oneOf`` 23 event types, each pinned by ``event: {const: ...}``, so
+    an event can only ever match the branch of its own ``event`` value. The fast path
+    validates the answer without its events, then each event against the base event schema
+    plus its own branch only. When that passes, the full schema passes too (exactly one
+    branch can match); in every other case -- unknown event type, a schema without
+    ``const`` per branch, any error -- the full validator decides and reports, so accepted
+    and refused answers and their error messages are exactly Rasa's.
+    """
+
+    def __init__(self, schema: Dict[str, Any]) -> None:
+        from jsonschema.validators import validator_for
+
+        validator_class = validator_for(schema)
+        validator_class.check_schema(schema)  # once, instead of on every answer
+        self.full = validator_class(schema)
+        self.without_events: Any = None
+        self.per_type: Dict[str, Any] = {}
+        properties = schema.get("properties", {})
+        events = properties.get("events", {})
+        event = events.get("items", {})
+        branches = event.get("oneOf")
+        if events.get("type") != "array" or not isinstance(branches, list):
+            return
+        base = {k: v for k, v in event.items() if k != "oneOf"}
+        per_type: Dict[str, Any] = {}
+        for branch in branches:
+            const = branch.get("properties", {}).get("event", {}).get("const")
+            if not isinstance(const, str) or const in per_type:
+                return  # not dispatchable by type: always use the full validator
+            per_type[const] = validator_class({**base, "allOf": [branch]})
+        outer = {**schema, "properties": {**properties, "events": {"type": "array"}}}
+        self.without_events = validator_class(outer)
+        self.per_type = per_type
+
+    def fast_valid(self, result: Any) -> bool:
+        if self.without_events is None or not self.without_events.is_valid(result):
+            return False
+        for event in result.get("events", []) if isinstance(result, dict) else []:
+            kind = event.get("event") if isinstance(event, dict) else None
+            validator = self.per_type.get(kind) if isinstance(kind, str) else None
+            if validator is None or not validator.is_valid(event):
+                return False
+        return True
+
+
+def install_cached_response_validation() -> None:
+    from jsonschema import ValidationError, exceptions
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    cache: Dict[str, _ResponseValidators] = {}
+
+    def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+        if "validators" not in cache:
+            cache["validators"] = _ResponseValidators(RemoteAction.action_response_format_spec())
+        validators = cache["validators"]
+        if validators.fast_valid(result):
+            return True
+        error = exceptions.best_match(validators.full.iter_errors(result))
+        if error is None:
+            return True
+        assert isinstance(error, ValidationError)
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response "
+            "from the Action endpoint is valid. For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+
+    _replace(RemoteAction, "_validate_action_result", _validate_action_result)
+
+
+# --- keepalive ------------------------------------------------------------------------------
+
+
+class _BorrowedSession:
+    """``async with`` yields the shared session and leaves it open afterwards."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:  # anything else goes to the real session
+        return getattr(self._session, name)
+
+
+def _endpoint_key(endpoint: Any) -> str:
+    auth = endpoint.basic_auth or {}
+    headers = sorted((str(k), str(v)) for k, v in (endpoint.headers or {}).items())
+    return repr((endpoint.url, headers, auth.get("username"), auth.get("password")))
+
+
+def shared_session(endpoint: Any) -> Any:
+    """The open session of the running loop for ``endpoint``, created on first use."""
+    import aiohttp
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+
+    loop = asyncio.get_running_loop()
+    key = (id(loop), _endpoint_key(endpoint))
+    owner, session = _sessions.get(key, (None, None))
+    if session is None or session.closed or owner is not loop:
+        auth = None
+        if endpoint.basic_auth:
+            auth = aiohttp.BasicAuth(
+                endpoint.basic_auth["username"], endpoint.basic_auth["password"]
+            )
+        session = aiohttp.ClientSession(
+            headers=endpoint.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
+        )
+        _sessions[key] = (loop, session)
+    return session
+
+
+async def close_sessions() -> None:
+    """Closes the shared sessions of the running loop."""
+    loop = asyncio.get_running_loop()
+    for key in [k for k in _sessions if k[0] == id(loop)]:
+        _, session = _sessions.pop(key)
+        if not session.closed:
+            await session.close()
+
+
+def install_keepalive() -> None:
+    import rasa.core.run
+    from rasa.utils.endpoints import EndpointConfig
+
+    def session(self: EndpointConfig) -> Any:
+        return _BorrowedSession(shared_session(self))
+
+    original_close = rasa.core.run.close_resources
+
+    async def close_resources(app: Any, loop: Any) -> None:
+        await close_sessions()
+        await original_close(app, loop)
+
+    _replace(EndpointConfig, "session", session)
+    # serve_application looks the listener up by name when it registers it
+    _replace(rasa.core.run, "close_resources", close_resources)
+
+
+# --- formcache -----------------------------------------------------------------------------
+
+
+def install_form_mapping_cache() -> None:
+    from rasa.core.actions.forms import FormAction
+
+    original = FormAction._create_unique_entity_mappings
+
+    def _create_unique_entity_mappings(self: Any, domain: Any) -> Any:
+        cache = domain.__dict__.setdefault("_speedups_unique_entity_mappings", {})
+        if self.name() not in cache:
+            cache[self.name()] = original(self, domain)
+        return cache[self.name()]
+
+    _replace(FormAction, "_create_unique_entity_mappings", _create_unique_entity_mappings)
+
+
+# --- fastload ------------------------------------------------------------------------------
+
+
+def install_fast_model_load() -> None:
+    import tensorflow as tf
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = vars(RasaModel)["load"].__func__
+
+    def load(
+        cls: Any,
+        model_file_name: str,
+        model_data_example: Any,
+        predict_data_example: Any = None,
+        finetune_mode: bool = False,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if finetune_mode or predict_data_example is None:
+            return original(
+                cls,
+                model_file_name,
+                model_data_example,
+                predict_data_example,
+                finetune_mode,
+                *args,
+                **kwargs,
+            )
+        model = cls(*args, **kwargs)
+        config = kwargs.get("config", {})
+        model.compile(
+            optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
+            run_eagerly=config.get(RUN_EAGERLY),
+        )
+        # TF-format checkpoints restore a variable when it is created, so the weights are
+        # loaded by the first prediction, which also traces the prediction graph; the
+        # optimizer's slots (only needed to train further) stay unrestored on purpose
+        model.load_weights(model_file_name).expect_partial()
+        model.run_inference(predict_data_example)
+        return model
+
+    _replace(RasaModel, "load", classmethod(load))
+
+
+# --- sqlfetch ------------------------------------------------------------------------------
+
+
+def install_sql_data_fetch() -> None:
+    import json
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    async def _retrieve(
+        self: Any, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            query = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            )
+            # the same query (filters, session start, order by id), only the data column
+            rows = query.with_entities(self.SQLEvent.data).all()
+            events = [json.loads(data) for (data,) in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    _replace(SQLTrackerStore, "_retrieve", _retrieve)
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def install(names: Optional[List[str]] = None) -> List[str]:
+    """Installs the named patches (default: ``ASSISTANT_SPEEDUPS`` or all). Idempotent."""
+    if names is None:
+        wanted = os.environ.get("ASSISTANT_SPEEDUPS", ",".join(ALL))
+        names = [n.strip() for n in wanted.split(",") if n.strip() and n.strip() != "none"]
+    for name in names:
+        if name in _installed:
+            continue
+        if name == "schema":
+            install_cached_response_validation()
+        elif name == "keepalive":
+            install_keepalive()
+        elif name == "formcache":
+            install_form_mapping_cache()
+        elif name == "fastload":
+            install_fast_model_load()
+        elif name == "sqlfetch":
+            install_sql_data_fetch()
+        else:
+            raise ValueError(f"unknown speedup {name!r}; known: {', '.join(ALL)}")
+        _installed.append(name)
+    return list(_installed)
+
+
+def uninstall() -> None:
+    """Restores Rasa's own functions (for in-process before/after measurements and tests).
+    Shared sessions stay open until :func:`close_sessions`."""
+    while _originals:
+        owner, attribute, value = _originals.pop()
+        setattr(owner, attribute, value)
+    _installed.clear()
+
+
+def main() -> None:
+    install()
+    try:
+        from assistant_runtime.__main__ import main as runtime_main
+    except ImportError:
+        from rasa.__main__ import main as rasa_main
+
+        sys.argv = ["rasa", *sys.argv[1:]]
+        rasa_main()
+    else:
+        runtime_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

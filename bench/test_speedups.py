@@ -1,0 +1,221 @@
+"""Checks that the patches of :mod:`bench.speedups` change speed only, not behaviour.
+
+Not part of ``make test`` (tests/ is the project's suite); run with
+``source scripts/env.sh && .venv/bin/pytest bench -q``. The model test needs a trained
+``models/assistant.tar.gz`` and takes a few minutes (two model loads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from bench import speedups
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "assistant.tar.gz"
+
+VALID = [
+    {},
+    {"events": []},
+    {
+        "events": [
+            {"event": "slot", "name": "msisdn", "value": "081234567890"},
+            {"event": "slot", "name": "channel", "value": None, "timestamp": None},
+            {"event": "active_loop", "name": None},
+            {"event": "action", "name": "sop_form", "policy": None},
+            {"event": "bot", "text": "x", "data": {}},
+            {
+                "event": "user",
+                "text": "hi",
+                "parse_data": {
+                    "intent": {"name": "greet", "confidence": 0.9},
+                    "entities": [{"entity": "msisdn", "value": "1", "start": 0, "end": 1}],
+                },
+            },
+        ],
+        "responses": [{"text": "halo"}, {"custom": {"type": "sop_result"}}],
+    },
+]
+INVALID = [
+    {"events": "not a list"},
+    {"events": [5]},
+    {"events": [{"name": "no event key"}]},
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": "slot", "name": 3, "value": 1}]},
+    {"events": [{"event": "slot", "name": "a"}]},
+    {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "yesterday"}]},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"value": 1}]}}]},
+    {"responses": [1]},
+    {"responses": [{"text": 1}]},
+]
+
+
+@pytest.fixture(autouse=True)
+def _restore() -> Iterator[None]:
+    speedups.uninstall()
+    yield
+    speedups.uninstall()
+
+
+def _outcomes(answers: List[Dict[str, Any]]) -> List[Any]:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    action = RemoteAction("action_test", None)
+    outcomes: List[Any] = []
+    for answer in answers:
+        try:
+            outcomes.append(action._validate_action_result(json.loads(json.dumps(answer))))
+        except ValidationError as error:
+            outcomes.append(error.message)
+    return outcomes
+
+
+def test_schema_patch_accepts_and_refuses_exactly_like_rasa() -> None:
+    answers = VALID + INVALID
+    stock = _outcomes(answers)
+    assert stock[: len(VALID)] == [True] * len(VALID)
+    speedups.install(["schema"])
+    assert _outcomes(answers) == stock  # same verdicts, same error messages
+    speedups.uninstall()
+    assert _outcomes(answers) == stock
+
+
+def test_formcache_returns_rasas_mappings_and_computes_once() -> None:
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    form = FormAction("sop_form", None)
+    stock = form._create_unique_entity_mappings(domain)
+    speedups.install(["formcache"])
+    first = FormAction("sop_form", None)._create_unique_entity_mappings(domain)
+    second = FormAction("sop_form", None)._create_unique_entity_mappings(domain)
+    assert first == stock
+    assert second is first
+
+
+def test_keepalive_reuses_one_connection_and_closes() -> None:
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def scenario() -> List[int]:
+        peers: List[int] = []
+
+        async def handler(request: web.Request) -> web.Response:
+            peers.append(request.transport.get_extra_info("peername")[1])  # type: ignore[union-attr]
+            return web.json_response({"events": [], "echo": await request.json()})
+
+        app = web.Application()
+        app.router.add_post("/webhook", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        try:
+            for i in range(3):
+                answer = await endpoint.request(json={"n": i}, method="post")
+                assert answer == {"events": [], "echo": {"n": i}}
+            await speedups.close_sessions()
+            assert not speedups._sessions
+        finally:
+            await runner.cleanup()
+        return peers
+
+    stock_peers = asyncio.run(scenario())
+    speedups.install(["keepalive"])
+    kept_peers = asyncio.run(scenario())
+    assert len(set(stock_peers)) == 3  # Rasa: a new connection per call
+    assert len(set(kept_peers)) == 1  # patched: one kept-alive connection
+
+
+def _heldout_texts(limit: int) -> List[str]:
+    import yaml
+
+    data = yaml.safe_load((ROOT / "tests" / "nlu" / "heldout.yml").read_text(encoding="utf-8"))
+    texts: List[str] = []
+    for block in data.get("nlu", []):
+        for line in str(block.get("examples", "")).splitlines():
+            text = line.strip()[2:]
+            text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+            if text:
+                texts.append(text)
+    return texts[:limit]
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs a trained models/assistant.tar.gz")
+def test_fastload_gives_identical_predictions() -> None:
+    from rasa.core.agent import Agent
+
+    texts = _heldout_texts(150)
+
+    def parse_all() -> List[Any]:
+        agent = Agent.load(str(MODEL))
+
+        async def run() -> List[Any]:
+            results = []
+            for text in texts:
+                parsed = await agent.parse_message(text)
+                results.append(
+                    (
+                        [(r["name"], r["confidence"]) for r in parsed.get("intent_ranking", [])],
+                        [
+                            (e["entity"], e["start"], e["end"], e.get("value"))
+                            for e in parsed["entities"]
+                        ],
+                    )
+                )
+            return results
+
+        return asyncio.run(run())
+
+    stock = parse_all()
+    speedups.install(["fastload"])
+    assert parse_all() == stock
+
+
+def test_sqlfetch_reads_the_same_tracker(tmp_path: Path) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    tracker = DialogueStateTracker("agent", domain.slots)
+    for event in [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("halo", {"name": "greet", "confidence": 1.0}),
+        SlotSet("msisdn", "081234567890"),
+        ActionExecuted("action_listen"),
+    ]:
+        tracker.update(event)
+
+    async def read() -> Any:
+        return await store.retrieve("agent"), await store.retrieve_full_tracker("agent")
+
+    asyncio.run(store.save(tracker))
+    stock = asyncio.run(read())
+    speedups.install(["sqlfetch"])
+    patched = asyncio.run(read())
+    for a, b in zip(stock, patched, strict=True):
+        assert a is not None and b is not None
+        assert list(a.events) == list(b.events)
+        assert a.current_slot_values() == b.current_slot_values()
+    assert asyncio.run(store.retrieve("nobody")) is None
