@@ -23,9 +23,9 @@ pytestmark = pytest.mark.servers
 
 ZWSP_SN = "0215123456\u200b789012345678901"
 CASE_SLOTS = ("msisdn", "nominal", "channel", "event_time", "active_sop")
-# Kinds that pass the guard and reach NLU. The classifier sometimes takes one for another
-# case (which one changes with each training): the case switch is recorded, the test goes on
-# in a fresh conversation, and test_garbage_text_keeps_the_case (xfail) pins the problem.
+# Kinds that pass the guard and reach NLU. Should a retrained classifier take one for another
+# case, the main test records the switch and goes on in a fresh conversation, and
+# test_garbage_text_keeps_the_case fails for that kind.
 REACHES_NLU = (
     "emoji only",
     "NUL inside text",
@@ -166,12 +166,9 @@ def test_garbage_entities_do_not_wipe_given_slots(embedded: EmbeddedStack) -> No
     assert after == before
 
 
-@pytest.mark.xfail(
-    reason="NLU takes garbage for a case (SQL-looking -> callback 1.0, HTML -> grapari_online "
-    "0.99 with the 03:40 model) and actions/cases.py then stores the garbage entities it "
-    "extracted (e.g. time 'alert(1') with the case's values. Reported to the lead.",
-    strict=False,
-)
+# NLU used to take garbage for a case (SQL-looking -> callback 1.0, HTML -> grapari_online
+# 0.99) and the case switch stored the garbage entities with the case's values; fixed by the
+# NLU out_of_scope data (67bb519) and actions/cases.py (7bcc92a).
 @pytest.mark.parametrize("kind", REACHES_NLU)
 def test_garbage_text_keeps_the_case(embedded: EmbeddedStack, kind: str) -> None:
     port = embedded.rasa_port
