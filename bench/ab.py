@@ -54,6 +54,22 @@ async def _converse(agent: Any, conversations: Sequence[Conversation], count: in
     return latencies
 
 
+def _tracker_store(endpoints: Any, agent: Any, workdir: Path, index: int) -> Any:
+    """A tracker store as configured, created with the patches of the variant installed;
+    a SQLite store gets a file of its own (journal modes persist in the file)."""
+    import copy
+
+    from rasa.core.tracker_store import TrackerStore
+
+    config = copy.deepcopy(endpoints.tracker_store)
+    if config is not None and config.kwargs.get("dialect") == "sqlite":
+        path = workdir / f"tracker-variant{index}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        config.kwargs["db"] = str(path)
+    return TrackerStore.create(config, domain=agent.domain)
+
+
 async def compare(variants: List[str], rounds: int, conversations: int, model: Path) -> None:
     os.environ.setdefault("ASSISTANT_FIXED_NOW", FIXED_NOW)
     workdir = ROOT / "bench-out" / "run" / "ab"
@@ -112,9 +128,9 @@ async def compare(variants: List[str], rounds: int, conversations: int, model: P
         from rasa.core.agent import load_agent
         from rasa.core.utils import AvailableEndpoints
 
-        agent = await load_agent(
-            model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints_file))
-        )
+        endpoints = AvailableEndpoints.read_endpoints(str(endpoints_file))
+        agent = await load_agent(model_path=str(model), endpoints=endpoints)
+        stores: Dict[str, Any] = {}
         for url in action_urls.values():
             while not answers(url.replace("/webhook", "/health")):
                 await asyncio.sleep(0.5)
@@ -132,6 +148,9 @@ async def compare(variants: List[str], rounds: int, conversations: int, model: P
                 await speedups.close_sessions()
                 patches, _, directory = variant.partition("@")
                 speedups.install([n for n in patches.split("+") if n != "none"])
+                if variant not in stores:  # own store (and SQLite file) per variant
+                    stores[variant] = _tracker_store(endpoints, agent, workdir, len(stores))
+                agent.tracker_store = agent.processor.tracker_store = stores[variant]
                 endpoint.url = action_urls[directory]
                 actions_pid = action_servers[directory].pid
                 await _converse(agent, ASSISTANT, 1)  # settle (new sessions, caches)

@@ -1,12 +1,14 @@
-"""Five runtime patches on Rasa 3.6.21: speed only, same behaviour (a measured proposal).
+"""Six runtime patches on Rasa 3.6.21 for speed, not behaviour (a measured proposal).
 
 Loaded by ``python -m bench.speedups run ...``: the project's runtime wrapper
 (``assistant_runtime``) when it exists, else ``rasa``, with :func:`install` called first.
 ``make bench`` measures the assistant with and without them. To adopt them, call
 :func:`install` from the runtime hooks (``assistant_runtime.hooks.install``), before the
-Rasa server is configured. ``ASSISTANT_SPEEDUPS`` (comma-separated, default
-all: ``schema,keepalive,formcache,fastload,sqlfetch``; ``none`` for none) selects them, for
-before/after measurements. ``bench/test_speedups.py`` checks that each changes speed only.
+Rasa server is configured. ``ASSISTANT_SPEEDUPS`` (comma-separated, default all:
+``schema,keepalive,formcache,fastload,sqlfetch,sqlitewal``; ``none`` for none) selects them,
+for before/after measurements. ``bench/test_speedups.py`` checks that answers, predictions
+and stored conversations stay the same; only ``sqlitewal`` trades something (durability on
+power loss, see there).
 
 ``schema`` -- validate action server answers with a validator built once.
     ``RemoteAction._validate_action_result`` (rasa/core/actions/action.py) calls
@@ -59,6 +61,17 @@ before/after measurements. ``bench/test_speedups.py`` checks that each changes s
     only to read its ``data`` column; the patch runs the same query (same filters, latest
     session, order) selecting ``data`` alone, which skips building an ORM object per event.
     The strict store of ``assistant_runtime`` inherits it.
+
+``sqlitewal`` -- SQLite tracker store: WAL journal, pooled connections.
+    With SQLAlchemy 1.4 every read and every save of a conversation opens a new connection
+    to the SQLite file, and every save commits in SQLite's default rollback-journal mode
+    with ``synchronous=FULL``: several fsyncs per message, done inside the server's event
+    loop (the SQL tracker store is synchronous), so every other conversation waits too. The
+    patch keeps connections in a pool and sets ``journal_mode=WAL`` with
+    ``synchronous=NORMAL`` on every SQLite connection: a commit appends to the WAL without
+    an fsync. Trade-off: after an operating-system crash or power loss the last commits may
+    be lost (the file stays consistent); after a crash or restart of the server nothing is
+    lost. PostgreSQL (``endpoints.production.yml``) is untouched.
 """
 
 from __future__ import annotations
@@ -69,9 +82,10 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 IDLE_SECONDS = 2.0
-ALL = ("schema", "keepalive", "formcache", "fastload", "sqlfetch")
+ALL = ("schema", "keepalive", "formcache", "fastload", "sqlfetch", "sqlitewal")
 
 _installed: List[str] = []
+_listeners: List[Tuple[Any, str, Any]] = []  # SQLAlchemy event listeners to remove again
 _originals: List[Tuple[Any, str, Any]] = []  # (owner, attribute, value before the patch)
 # (id of the event loop, endpoint key) -> (the loop, its session)
 _sessions: Dict[Tuple[int, str], Tuple[Any, Any]] = {}
@@ -326,6 +340,44 @@ def install_sql_data_fetch() -> None:
     _replace(SQLTrackerStore, "_retrieve", _retrieve)
 
 
+# --- sqlitewal -----------------------------------------------------------------------------
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def install_sqlite_wal() -> None:
+    import rasa.core.tracker_store as rasa_stores
+    import sqlalchemy as sa
+    from sqlalchemy.pool import QueuePool
+
+    original = rasa_stores.create_engine_kwargs
+
+    def create_engine_kwargs(url: Any) -> Dict[str, Any]:
+        kwargs = dict(original(url))
+        parsed = sa.engine.make_url(str(url)) if isinstance(url, str) else url
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            # keep connections open (SQLAlchemy 1.4 opens a new one per session for SQLite
+            # files, and closing the last one checkpoints the WAL with an fsync)
+            kwargs.setdefault("poolclass", QueuePool)
+            kwargs.setdefault("connect_args", {"check_same_thread": False})
+        return kwargs
+
+    _replace(rasa_stores, "create_engine_kwargs", create_engine_kwargs)
+    strict = sys.modules.get("assistant_runtime.tracker_store")
+    if strict is not None and getattr(strict, "create_engine_kwargs", None) is original:
+        _replace(strict, "create_engine_kwargs", create_engine_kwargs)
+    sa.event.listen(sa.engine.Engine, "connect", _on_sqlite_connect)
+    _listeners.append((sa.engine.Engine, "connect", _on_sqlite_connect))
+
+
 # --- entry points ---------------------------------------------------------------------------
 
 
@@ -347,6 +399,8 @@ def install(names: Optional[List[str]] = None) -> List[str]:
             install_fast_model_load()
         elif name == "sqlfetch":
             install_sql_data_fetch()
+        elif name == "sqlitewal":
+            install_sqlite_wal()
         else:
             raise ValueError(f"unknown speedup {name!r}; known: {', '.join(ALL)}")
         _installed.append(name)
@@ -359,6 +413,11 @@ def uninstall() -> None:
     while _originals:
         owner, attribute, value = _originals.pop()
         setattr(owner, attribute, value)
+    if _listeners:
+        import sqlalchemy as sa
+
+        while _listeners:
+            sa.event.remove(*_listeners.pop())
     _installed.clear()
 
 

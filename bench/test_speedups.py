@@ -219,3 +219,34 @@ def test_sqlfetch_reads_the_same_tracker(tmp_path: Path) -> None:
         assert list(a.events) == list(b.events)
         assert a.current_slot_values() == b.current_slot_values()
     assert asyncio.run(store.retrieve("nobody")) is None
+
+
+def test_sqlitewal_pools_connections_and_keeps_conversations(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    speedups.install(["sqlitewal"])
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "wal.db"))
+    assert type(store.engine.pool).__name__ == "QueuePool"
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    tracker = DialogueStateTracker("agent", domain.slots)
+    for event in [
+        ActionExecuted("action_listen"),
+        UserUttered("halo", {"name": "greet", "confidence": 1.0}),
+        SlotSet("msisdn", "081234567890"),
+    ]:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    store.engine.dispose()  # as a restart: a new engine reads what was committed
+    reopened = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "wal.db"))
+    restored = asyncio.run(reopened.retrieve("agent"))
+    assert restored is not None and restored.get_slot("msisdn") == "081234567890"
+    speedups.uninstall()
+    plain = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "plain.db"))
+    assert type(plain.engine.pool).__name__ != "QueuePool"
