@@ -99,7 +99,13 @@ class ActionStartCase(Action):
         checked, messages = validate_values(new.sop, keep, current_time())
         keep.update(checked)
         events: List[EventType] = [ActiveLoop(None)]
-        events += [SlotSet(name, keep.get(name)) for name in case_slot_names()]
+        # only the slots that change: every later turn reads, replays and sends each event
+        # (a conversation 123 -> 74 events, docs/benchmarks.md)
+        events += [
+            SlotSet(name, keep.get(name))
+            for name in case_slot_names()
+            if keep.get(name) != tracker.get_slot(name)
+        ]
         events += [
             SlotSet(ACTIVE_SOP_SLOT, new.sop.id),
             SlotSet(CASE_MEMORY_SLOT, memory or None),
@@ -125,8 +131,8 @@ class ActionStartCase(Action):
         return "\n".join(text)
 
 
-def _reset_case_events() -> List[EventType]:
-    return [SlotSet(name, None) for name in case_slot_names()]
+def _reset_case_events(tracker: Tracker) -> List[EventType]:
+    return [SlotSet(name, None) for name in case_slot_names() if tracker.get_slot(name) is not None]
 
 
 class ActionStopCase(Action):
@@ -150,7 +156,7 @@ class ActionStopCase(Action):
             SlotSet("requested_slot", None),
             SlotSet(ACTIVE_SOP_SLOT, None),
             SlotSet(CASE_MEMORY_SLOT, memory or None),
-            *_reset_case_events(),
+            *_reset_case_events(tracker),
         ]
 
 

@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
@@ -92,6 +92,16 @@ class ValidateSopForm(FormValidationAction):
         if isinstance(decision, Need) and decision.name not in required + answered:
             extra = [decision.name]
         return required + answered + extra
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType:
+        # Always decided here, from the engine: Rasa sends no domain to this action
+        # (endpoints.yml enable_selective_domain), so rasa_sdk's comparison with the domain's
+        # required slots must not be relied on.
+        required = await self.required_slots([], dispatcher, tracker, domain)
+        missing = next((name for name in required if tracker.slots.get(name) is None), None)
+        return SlotSet(REQUESTED_SLOT, missing)
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

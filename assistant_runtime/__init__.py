@@ -11,6 +11,8 @@
                                         "system busy" answer instead of an empty 200; a
                                         failing store -> the same answer and a log line.
 * :mod:`assistant_runtime.health`       ``GET /health`` of the Rasa server.
+* :mod:`assistant_runtime.speedups`     measured speed patches on Rasa internals (same
+                                        behaviour; docs/benchmarks.md).
 * ``python -m assistant_runtime``       ``rasa`` with the hooks installed and the HTTP API
                                         secrets read from the environment.
 

@@ -1,4 +1,4 @@
-"""In-process before/after comparison of the runtime patches of :mod:`bench.speedups`.
+"""In-process before/after comparison of the runtime patches of :mod:`assistant_runtime.speedups`.
 
 On a shared machine two server runs minutes apart see different loads. Here one process
 loads the assistant's model once (with the project's runtime hooks, endpoints and a real
@@ -31,7 +31,8 @@ from typing import Any, Dict, List, Sequence
 
 import yaml
 
-from bench import procs, speedups
+from assistant_runtime import speedups
+from bench import procs
 from bench.conversations import ASSISTANT
 from bench.load import Conversation, percentile
 from bench.servers import BotServers, answers, free_port

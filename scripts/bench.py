@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -51,11 +50,22 @@ RASA = PYTHON.parent / "rasa"
 # the clock of the SOP answers, as in tests/e2e (relative dates give the same branches)
 FIXED_NOW = "2026-11-22T10:00:00+07:00"
 TF_ENV = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
-# "this assistant + proposals": the changes docs/benchmarks.md proposes for scripts/run.sh and
-# scripts/env.sh, measured on the same model in the same run (see bench/notes.md)
-PROPOSED_COMMAND = ["python", "-m", "bench.speedups", "run"]
-PROPOSED_ACTIONS_COMMAND = ["python", "-m", "rasa_sdk"]
-PROPOSED_ENV = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
+# "this assistant": as scripts/run.sh starts it (keep in step): the runtime wrapper with its
+# speed patches, rasa_sdk as action server, one TensorFlow intra-op thread in the server
+ASSISTANT_COMMAND = ["python", "-m", "assistant_runtime", "run"]
+ASSISTANT_ACTIONS_COMMAND = ["python", "-m", "rasa_sdk"]
+ASSISTANT_ENV = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
+# "runtime patches off": the same model and wrapper on Rasa's own runtime, as the project ran
+# before the speed work (ASSISTANT_SPEEDUPS=none, `rasa run actions`, scripts/env.sh threads)
+UNPATCHED_ACTIONS_COMMAND = ["rasa", "run", "actions"]
+UNPATCHED_ENV = {
+    "ASSISTANT_SPEEDUPS": "none",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "2",
+}
+# the stock bot gets scripts/env.sh's thread settings (TensorFlow's default would take every
+# core for one message)
+STOCK_ENV = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "2"}
 
 
 def say(text: str) -> None:
@@ -234,13 +244,6 @@ def assistant_servers(
     )
 
 
-def default_assistant_command() -> List[str]:
-    # run.sh starts the Rasa server through the runtime wrapper when the project has one
-    if (ROOT / "assistant_runtime" / "__main__.py").exists():
-        return ["python", "-m", "assistant_runtime", "run"]
-    return ["rasa", "run"]
-
-
 def stock_servers(env: Dict[str, str]) -> BotServers:
     return BotServers(
         name="stock",
@@ -376,7 +379,9 @@ def parse_env(pairs: Sequence[str]) -> Dict[str, str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bots", default="assistant,proposed,stock", help="comma-separated subset")
+    parser.add_argument(
+        "--bots", default="assistant,unpatched,stock", help="comma-separated subset"
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="measuring window per run")
     parser.add_argument("--skip-train", action="store_true", help="reuse the trained models")
     parser.add_argument("--skip-nlu", action="store_true")
@@ -401,7 +406,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             "machine": procs.machine_info(),
             "rasa": rasa_version(),
             **git_facts(),
-            "env": {k: os.environ.get(k, "unset") for k in TF_ENV} | env,
+            "env": {
+                name: ", ".join(f"`{k}={bot_env[k]}`" for k in TF_ENV)
+                for name, bot_env in (
+                    ("assistant", {**ASSISTANT_ENV, **env}),
+                    ("unpatched", {**UNPATCHED_ENV, **env}),
+                    ("stock", {**STOCK_ENV, **env}),
+                )
+            },
             "label": args.label,
             "bots": {},
         }
@@ -413,21 +425,23 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if not args.skip_nlu:
             nlu_quality(results)
         if not args.skip_speed:
-            command = args.command.split() if args.command else default_assistant_command()
-            action_command = args.actions_command.split() if args.actions_command else None
+            command = args.command.split() if args.command else ASSISTANT_COMMAND
+            action_command = (
+                args.actions_command.split() if args.actions_command else ASSISTANT_ACTIONS_COMMAND
+            )
             if "assistant" in bots:
-                servers = assistant_servers(env, command, action_command)
+                servers = assistant_servers({**ASSISTANT_ENV, **env}, command, action_command)
                 measure_bot(results, servers, ASSISTANT, args.seconds)
-            if "proposed" in bots:
+            if "unpatched" in bots:
                 servers = assistant_servers(
-                    {**env, **PROPOSED_ENV},
-                    PROPOSED_COMMAND,
-                    PROPOSED_ACTIONS_COMMAND,
-                    name="proposed",
+                    {**UNPATCHED_ENV, **env},
+                    ASSISTANT_COMMAND,
+                    UNPATCHED_ACTIONS_COMMAND,
+                    name="unpatched",
                 )
                 measure_bot(results, servers, ASSISTANT, args.seconds)
             if "stock" in bots:
-                measure_bot(results, stock_servers(env), STOCK, args.seconds)
+                measure_bot(results, stock_servers({**STOCK_ENV, **env}), STOCK, args.seconds)
         say(f"load average at end: {procs.load_average()}")
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
         say(f"results: {results_path.relative_to(ROOT)}")

@@ -13,8 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def domain() -> Dict[str, Any]:
+@pytest.fixture(scope="session", params=["selective", "full"])
+def domain(request: pytest.FixtureRequest) -> Dict[str, Any]:
+    """What the action server receives: nothing (endpoints.yml enable_selective_domain, as
+    shipped) or the whole domain (an endpoints file without it); same answers either way."""
+    if request.param == "selective":
+        return {}
     return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 

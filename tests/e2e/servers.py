@@ -72,23 +72,23 @@ class Servers:
         return f"{self.base_url}/webhooks/rest/webhook"
 
     def endpoints(self) -> Path:
+        """The shipped endpoints.yml with this run's action port and database."""
+        import yaml
+
+        config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        config["action_endpoint"]["url"] = f"http://127.0.0.1:{self.action_port}/webhook"
+        config["tracker_store"]["db"] = str(self.workdir / "tracker.db")
         path = self.workdir / "endpoints.yml"
-        path.write_text(
-            "action_endpoint:\n"
-            f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
-            "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-            f"  db: {self.workdir / 'tracker.db'}\n",
-            encoding="utf-8",
-        )
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         return path
 
     def start_actions(self) -> None:
         log = open(self.workdir / "actions.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "rasa"),
-                "run",
-                "actions",
+            [  # as scripts/run.sh starts them
+                str(VENV_BIN / "python"),
+                "-m",
+                "rasa_sdk",
                 "--actions",
                 "actions",
                 "--port",
@@ -106,7 +106,9 @@ class Servers:
         log = open(self.workdir / "rasa.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
             [
-                str(VENV_BIN / "rasa"),
+                str(VENV_BIN / "python"),
+                "-m",
+                "assistant_runtime",
                 "run",
                 "--model",
                 str(MODEL),

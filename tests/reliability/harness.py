@@ -167,14 +167,15 @@ def action_server(port: int, log: Path, env: Dict[str, str]) -> ManagedProcess:
     return ManagedProcess(
         name=f"actions:{port}",
         argv=[
-            str(VENV_BIN / "rasa"),
-            "run",
-            "actions",
+            # as scripts/run.sh starts it
+            str(VENV_BIN / "python"),
+            "-m",
+            "rasa_sdk",
             "--actions",
             "actions",
             "--port",
             str(port),
-            "--logging-config-file",
+            "--logging-config_file",
             str(LOGGING_CONFIG),
         ],
         env=env,

@@ -1,8 +1,7 @@
-"""Checks that the patches of :mod:`bench.speedups` change speed only, not behaviour.
+"""Checks that the patches of :mod:`assistant_runtime.speedups` change speed only, not behaviour.
 
-Not part of ``make test`` (tests/ is the project's suite); run with
-``source scripts/env.sh && .venv/bin/pytest bench -q``. The model test needs a trained
-``models/assistant.tar.gz`` and takes a few minutes (two model loads).
+The model test needs the trained ``models/assistant.tar.gz`` (two model loads), so it runs
+with the server tests (``-m servers``), after ``make train``.
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from bench import speedups
+from assistant_runtime import speedups
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
 
 VALID = [
@@ -125,7 +124,8 @@ def test_keepalive_reuses_one_connection_and_closes() -> None:
                 answer = await endpoint.request(json={"n": i}, method="post")
                 assert answer == {"events": [], "echo": {"n": i}}
             await speedups.close_sessions()
-            assert not speedups._sessions
+            loop_id = id(asyncio.get_running_loop())
+            assert not [key for key in speedups._sessions if key[0] == loop_id]
         finally:
             await runner.cleanup()
         return peers
@@ -152,8 +152,9 @@ def _heldout_texts(limit: int) -> List[str]:
     return texts[:limit]
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="needs a trained models/assistant.tar.gz")
+@pytest.mark.servers
 def test_fastload_gives_identical_predictions() -> None:
+    assert MODEL.exists(), "needs the trained models/assistant.tar.gz: make train"
     from rasa.core.agent import Agent
 
     texts = _heldout_texts(150)
@@ -250,3 +251,21 @@ def test_sqlitewal_pools_connections_and_keeps_conversations(tmp_path: Path) -> 
     speedups.uninstall()
     plain = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "plain.db"))
     assert type(plain.engine.pool).__name__ != "QueuePool"
+
+
+def test_eventtypes_resolves_every_event_like_rasa() -> None:
+    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    names = sorted({cls.type_name for cls in all_subclasses(Event) if cls.type_name})
+    stock = {name: Event.resolve_by_type(name) for name in names}
+    speedups.install(["eventtypes"])
+    for _ in range(2):  # first lookup fills the cache, second reads it
+        assert {name: Event.resolve_by_type(name) for name in names} == stock
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+    events = Event.from_parameters({"event": "slot", "name": "msisdn", "value": "0812"})
+    assert events is not None and events.as_dict()["value"] == "0812"

@@ -1,14 +1,13 @@
-"""Six runtime patches on Rasa 3.6.21 for speed, not behaviour (a measured proposal).
+"""Seven runtime patches on Rasa 3.6.21 for speed, not behaviour (docs/benchmarks.md).
 
-Loaded by ``python -m bench.speedups run ...``: the project's runtime wrapper
-(``assistant_runtime``) when it exists, else ``rasa``, with :func:`install` called first.
-``make bench`` measures the assistant with and without them. To adopt them, call
-:func:`install` from the runtime hooks (``assistant_runtime.hooks.install``), before the
-Rasa server is configured. ``ASSISTANT_SPEEDUPS`` (comma-separated, default all:
-``schema,keepalive,formcache,fastload,sqlfetch,sqlitewal``; ``none`` for none) selects them,
-for before/after measurements. ``bench/test_speedups.py`` checks that answers, predictions
-and stored conversations stay the same; only ``sqlitewal`` trades something (durability on
-power loss, see there).
+:func:`assistant_runtime.hooks.install` calls :func:`install` before the Rasa server is
+configured, so ``python -m assistant_runtime run`` (``make run``, the e2e and reliability
+tests) always runs with them. ``ASSISTANT_SPEEDUPS`` (comma-separated, default all:
+``schema,keepalive,formcache,fastload,sqlfetch,eventtypes,sqlitewal``; ``none`` for none)
+selects them, for before/after measurements (``make bench`` runs the assistant both ways).
+``tests/reliability/test_speedups.py`` checks that answers, predictions and stored
+conversations stay the same; only ``sqlitewal`` trades something (durability on power loss,
+see there).
 
 ``schema`` -- validate action server answers with a validator built once.
     ``RemoteAction._validate_action_result`` (rasa/core/actions/action.py) calls
@@ -53,7 +52,7 @@ power loss, see there).
     0.5 GB of its memory. The patch loads the weights first (TF-format checkpoints restore
     each variable when it is created) and lets the prediction on the example, which Rasa runs
     anyway, create the variables. Predictions are identical (checked on the held-out set:
-    same intents, confidences and entities, ``bench/test_speedups.py``). Fine-tuning
+    same intents, confidences and entities, ``tests/reliability/test_speedups.py``). Fine-tuning
     (``finetune_mode``) keeps Rasa's way.
 
 ``sqlfetch`` -- read only the event data when loading a conversation.
@@ -61,6 +60,14 @@ power loss, see there).
     only to read its ``data`` column; the patch runs the same query (same filters, latest
     session, order) selecting ``data`` alone, which skips building an ORM object per event.
     The strict store of ``assistant_runtime`` inherits it.
+
+``eventtypes`` -- look event classes up by name in a dictionary.
+    ``Event.resolve_by_type`` (rasa/shared/core/events.py) walks every subclass of ``Event``
+    (``all_subclasses``, recursively) to find the class of one event name; it runs for every
+    event of every conversation read from the tracker store and of every action server
+    answer: 6 % of the server's CPU under load. The patch remembers the classes it found by
+    name; a name not found yet (unknown names, ``topic``, a default) goes to Rasa's function,
+    so errors and fallbacks are unchanged.
 
 ``sqlitewal`` -- SQLite tracker store: WAL journal, pooled connections.
     With SQLAlchemy 1.4 every read and every save of a conversation opens a new connection
@@ -82,7 +89,7 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 IDLE_SECONDS = 2.0
-ALL = ("schema", "keepalive", "formcache", "fastload", "sqlfetch", "sqlitewal")
+ALL = ("schema", "keepalive", "formcache", "fastload", "sqlfetch", "eventtypes", "sqlitewal")
 
 _installed: List[str] = []
 _listeners: List[Tuple[Any, str, Any]] = []  # SQLAlchemy event listeners to remove again
@@ -340,6 +347,26 @@ def install_sql_data_fetch() -> None:
     _replace(SQLTrackerStore, "_retrieve", _retrieve)
 
 
+# --- eventtypes ----------------------------------------------------------------------------
+
+
+def install_event_type_cache() -> None:
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    found: Dict[str, Any] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        cls = found.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)
+            if cls is not None and cls is not default:
+                found[type_name] = cls
+        return cls
+
+    _replace(Event, "resolve_by_type", staticmethod(resolve_by_type))
+
+
 # --- sqlitewal -----------------------------------------------------------------------------
 
 
@@ -399,6 +426,8 @@ def install(names: Optional[List[str]] = None) -> List[str]:
             install_fast_model_load()
         elif name == "sqlfetch":
             install_sql_data_fetch()
+        elif name == "eventtypes":
+            install_event_type_cache()
         elif name == "sqlitewal":
             install_sqlite_wal()
         else:
@@ -419,20 +448,3 @@ def uninstall() -> None:
         while _listeners:
             sa.event.remove(*_listeners.pop())
     _installed.clear()
-
-
-def main() -> None:
-    install()
-    try:
-        from assistant_runtime.__main__ import main as runtime_main
-    except ImportError:
-        from rasa.__main__ import main as rasa_main
-
-        sys.argv = ["rasa", *sys.argv[1:]]
-        rasa_main()
-    else:
-        runtime_main(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    main()
