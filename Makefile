@@ -21,7 +21,7 @@ run: setup train
 	@scripts/run.sh
 
 shell: setup train
-	@$(ENV) ( $(VENV)/python -m rasa_sdk --actions actions --port 5055 >/dev/null 2>&1 & \
+	@$(ENV) ( $(VENV)/python -m assistant_runtime.action_server --actions actions --port 5055 >/dev/null 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; $(VENV)/rasa shell --model $(MODEL) --endpoints endpoints.yml )
 
 lint: setup

@@ -51,9 +51,9 @@ RASA = PYTHON.parent / "rasa"
 FIXED_NOW = "2026-11-22T10:00:00+07:00"
 TF_ENV = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
 # "this assistant": as scripts/run.sh starts it (keep in step): the runtime wrapper with its
-# speed patches, rasa_sdk as action server, one TensorFlow intra-op thread in the server
+# speed patches, rasa_sdk's action server, one TensorFlow intra-op thread in the server
 ASSISTANT_COMMAND = ["python", "-m", "assistant_runtime", "run"]
-ASSISTANT_ACTIONS_COMMAND = ["python", "-m", "rasa_sdk"]
+ASSISTANT_ACTIONS_COMMAND = ["python", "-m", "assistant_runtime.action_server"]
 ASSISTANT_ENV = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
 # "runtime patches off": the same model and wrapper on Rasa's own runtime, as the project ran
 # before the speed work (ASSISTANT_SPEEDUPS=none, `rasa run actions`, scripts/env.sh threads)

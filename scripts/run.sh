@@ -77,12 +77,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# rasa_sdk itself, not `rasa run actions` (which imports all of Rasa and TensorFlow only to
-# start rasa_sdk): 51 instead of 486 MB, ready in 1-4 instead of 8-15 s. Its flag is spelt
-# --logging-config_file.
+# rasa_sdk's server, not `rasa run actions` (which imports all of Rasa and TensorFlow only to
+# start rasa_sdk): 51 instead of 486 MB, ready in 1-4 instead of 8-15 s; LOG_LEVEL honoured.
 start_actions() {
-  .venv/bin/python -m rasa_sdk --actions actions --port "${ACTION_PORT:-5055}" \
-    --logging-config_file logging.yml \
+  .venv/bin/python -m assistant_runtime.action_server --actions actions \
+    --port "${ACTION_PORT:-5055}" "${logging_args[@]}" \
     >>"$actions_log" 2>&1 &
   actions_pid=$! actions_started=$(date +%s)
 }

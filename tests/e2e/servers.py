@@ -88,7 +88,7 @@ class Servers:
             [  # as scripts/run.sh starts them
                 str(VENV_BIN / "python"),
                 "-m",
-                "rasa_sdk",
+                "assistant_runtime.action_server",
                 "--actions",
                 "actions",
                 "--port",
