@@ -269,3 +269,67 @@ def test_eventtypes_resolves_every_event_like_rasa() -> None:
         Event.resolve_by_type("no_such_event")
     events = Event.from_parameters({"event": "slot", "name": "msisdn", "value": "0812"})
     assert events is not None and events.as_dict()["value"] == "0812"
+
+
+def _stored_rows(db: Path) -> List[Any]:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT sender_id, type_name, data FROM events ORDER BY id")
+        return [(sender, kind, json.loads(data).get("name")) for sender, kind, data in rows]
+
+
+def _turns(store: Any, domain: Any) -> None:
+    """Several turns of two conversations, a new session, saves with and without a read."""
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    async def scenario() -> None:
+        for sender in ("a", "b"):
+            tracker = DialogueStateTracker(sender, domain.slots)
+            for event in [ActionExecuted("action_session_start"), SessionStarted()]:
+                tracker.update(event)
+            await store.save(tracker)  # never read: counted in the database
+        for turn in range(3):
+            for sender in ("a", "b"):
+                tracker = await store.retrieve(sender)
+                tracker.update(UserUttered(f"pesan {turn}", {"name": "inform", "confidence": 1}))
+                tracker.update(SlotSet("msisdn", f"08123456789{turn}"))
+                tracker.update(ActionExecuted("action_listen"))
+                await store.save(tracker)
+                await store.save(tracker)  # a second save of the same turn adds nothing
+        tracker = await store.retrieve("a")  # a new session after expiry
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        tracker = await store.retrieve("a")
+        tracker.update(UserUttered("halo lagi", {"name": "greet", "confidence": 1}))
+        await store.save(tracker)
+        full = await store.retrieve_full_tracker("a")  # the whole history, not counted
+        full.update(ActionExecuted("action_listen"))
+        await store.save(full)
+
+    asyncio.run(scenario())
+
+
+def test_savecount_stores_exactly_the_rows_rasa_stores(tmp_path: Path) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    stock_db, patched_db = tmp_path / "stock.db", tmp_path / "patched.db"
+    _turns(SQLTrackerStore(domain, dialect="sqlite", db=str(stock_db)), domain)
+    speedups.install(["sqlfetch", "savecount"])
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(patched_db))
+    _turns(store, domain)
+    assert _stored_rows(patched_db) == _stored_rows(stock_db)
+    # 27 rows of the turns, plus Rasa's own quirk kept as it is: saving a tracker read with
+    # every session (retrieve_full_tracker) stores its older sessions' events again (12)
+    assert len(_stored_rows(stock_db)) == 2 * 2 + 3 * 2 * 3 + 3 + 1 + 1 + 12
+    assert not store.__dict__.get(speedups._STORED_COUNTS)  # every count used once
+
+
+def test_savecount_needs_sqlfetch() -> None:
+    with pytest.raises(ValueError, match="needs 'sqlfetch'"):
+        speedups.install(["savecount"])
