@@ -1,19 +1,20 @@
-"""`action_ask_<slot>` for every slot and check question of every SOP file.
+"""The form's questions: the text and buttons of every slot and check question, from the SOP data.
 
-Rasa's form looks an ask action up by name; one class is generated per name from the SOP
-data, so adding an SOP adds its questions without new code.
+There are no ``action_ask_<slot>`` actions and no ``utter_ask_<slot>`` responses: the form's
+validation action (actions/forms.py) asks the next question itself in the same call, as
+Rasa's FormAction allows ("the user might have asked as part of a custom action"). That
+saves one action server call per form turn (docs/benchmarks.md). Adding an SOP adds its
+questions without new code.
 """
 
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
-from actions.common import active_engine, case_slot_names, registry
+from actions.common import active_engine, registry
 from sop_engine.engine import SopEngine
 from sop_engine.models import Option
 
@@ -27,6 +28,7 @@ def choice_buttons(options: List[Option]) -> List[Dict[str, str]]:
 
 
 def question_for(engine: SopEngine, name: str) -> Optional[Dict[str, Any]]:
+    """The question of one SOP for a slot or check question, or None if it has none."""
     for slot in engine.sop.slots:
         if slot.name == name:
             return {"text": slot.ask, "buttons": choice_buttons(slot.buttons)}
@@ -39,38 +41,13 @@ def question_for(engine: SopEngine, name: str) -> Optional[Dict[str, Any]]:
     return None
 
 
-class AskSlotAction(Action, ABC):
-    @property
-    @abstractmethod
-    def slot_name(self) -> str:
-        """The slot or check question this action asks for."""
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot_name}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
-        engine = active_engine(tracker)
-        message = question_for(engine, self.slot_name) if engine else None
-        if message is None:  # a slot of another SOP: the first SOP that declares it asks
-            for other in registry().by_id.values():
-                message = question_for(other, self.slot_name)
-                if message:
-                    break
-        if message is None:
-            dispatcher.utter_message(text=f"Mohon isi {self.slot_name}.")
-            return []
-        dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
-        return []
-
-
-def _make_ask_action(slot_name: str) -> Type[AskSlotAction]:
-    return type(
-        f"AskAction_{slot_name}",
-        (AskSlotAction,),
-        {"slot_name": slot_name, "__module__": __name__},
-    )
-
-
-ASK_ACTIONS = [_make_ask_action(name) for name in case_slot_names()]
+def question_message(tracker: Tracker, name: str) -> Dict[str, Any]:
+    """What to send to ask for ``name``: the active SOP's wording, else the first SOP's."""
+    engine = active_engine(tracker)
+    message = question_for(engine, name) if engine else None
+    if message is None:  # a slot of another SOP: the first SOP that declares it asks
+        for other in registry().by_id.values():
+            message = question_for(other, name)
+            if message:
+                break
+    return message or {"text": f"Mohon isi {name}.", "buttons": []}

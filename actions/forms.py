@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.ask import question_message
 from actions.common import (
     FLOW_INTENTS,
     FORM_NAME,
@@ -101,6 +102,10 @@ class ValidateSopForm(FormValidationAction):
         # required slots must not be relied on.
         required = await self.required_slots([], dispatcher, tracker, domain)
         missing = next((name for name in required if tracker.slots.get(name) is None), None)
+        if missing is not None:
+            # asked here, after any refusal message: the domain has no ask action for Rasa's
+            # form to call, which saves an action server call per turn (actions/ask.py)
+            dispatcher.utter_message(**question_message(tracker, missing))
         return SlotSet(REQUESTED_SLOT, missing)
 
     async def get_validation_events(

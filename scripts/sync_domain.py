@@ -1,5 +1,7 @@
 """Regenerates the SOP part of domain.yml (slots, form, actions) from sop/*.yaml.
 
+The questions are not in the domain: the form's validation action asks them (actions/ask.py).
+
 Adding an SOP means adding its data file and NLU examples, then running
 `make domain` (this script). `make test` fails when domain.yml is out of date (--check).
 """
@@ -120,7 +122,8 @@ def build(registry: SopRegistry) -> Dict[str, Any]:
     return {
         "slots": slots,
         "forms": {FORM: {"required_slots": asked}},
-        "actions": CASE_ACTIONS + [f"action_ask_{name}" for name in asked],
+        # no action_ask_<slot>: validate_sop_form asks the next question itself (actions/ask.py)
+        "actions": CASE_ACTIONS,
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.ask import ASK_ACTIONS, AskSlotAction
+from actions.ask import question_message
 from actions.cases import ActionOfferCases, ActionSopResult, ActionStartCase, ActionStopCase
 from actions.forms import ValidateSopForm
 from tests.actions.conftest import ROOT, make_tracker
@@ -51,6 +51,9 @@ async def test_invalid_sn_is_refused_with_the_reason_and_other_slots_kept(
     assert "msisdn" not in values  # untouched
     reason = dispatcher.messages[0]["text"]
     assert "25 digit" in reason and "24" in reason
+    # then the question again, in the same call (no separate ask action)
+    assert len(dispatcher.messages) == 2
+    assert dispatcher.messages[1]["text"] == question_message(tracker, "serial_number")["text"]
 
 
 async def test_valid_values_are_normalised(
@@ -67,7 +70,10 @@ async def test_valid_values_are_normalised(
     assert values["msisdn"] == "081234567890"
     assert values["nominal"] == 50000
     assert values["requested_slot"] == "event_time"
-    assert dispatcher.messages == []
+    # no refusal, only the next question
+    assert [m["text"] for m in dispatcher.messages] == [
+        question_message(tracker, "event_time")["text"]
+    ]
 
 
 async def test_gopay_in_mytelkomsel_sets_channel_and_payment_method(
@@ -191,12 +197,43 @@ async def test_result_carries_text_and_contract_payload(
 async def test_yes_no_question_is_asked_with_buttons(
     dispatcher: CollectingDispatcher, domain: Dict[str, Any]
 ) -> None:
-    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_check_servo_used")()
-    assert isinstance(ask, AskSlotAction)
-    await ask.run(dispatcher, make_tracker(slots=PULSA), domain)
+    # the validation action asks the next question itself (no action_ask_* in the domain)
+    given = {"channel": ["bank"]}
+    slots = {
+        **PULSA,
+        "msisdn": "081234567890",
+        "nominal": 50000,
+        "event_time": "2026-11-21T15:00:00+07:00",
+        "serial_number": SN,
+        "requested_slot": "channel",
+    }
+    tracker = make_tracker(
+        slots={**slots, **given},
+        text="bank",
+        events=candidate_events(given),
+        active_loop="sop_form",
+    )
+    values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
+    asked = values["requested_slot"]
+    assert asked and asked.startswith("check_")
+    assert len(dispatcher.messages) == 1
     message = dispatcher.messages[0]
-    assert "servo" in message["text"]
+    assert message["text"] == question_message(tracker, asked)["text"]
+    assert message["text"].endswith("?")
     assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+
+
+def test_the_question_follows_the_active_sop_and_falls_back_to_the_first_sop() -> None:
+    pulsa = question_message(make_tracker(slots=PULSA), "msisdn")
+    blocked = question_message(
+        make_tracker(slots={"active_sop": "nomor_belum_aktif_setelah_bayar"}), "msisdn"
+    )
+    none = question_message(make_tracker(slots={}), "msisdn")
+    assert pulsa["text"] and blocked["text"]
+    assert none["text"] in {pulsa["text"], blocked["text"]}
+    servo = question_message(make_tracker(slots={}), "check_servo_used")
+    assert "servo" in servo["text"].lower()
+    assert [b["payload"] for b in servo["buttons"]] == ["/affirm", "/deny"]
 
 
 async def test_fallback_offers_likely_cases_with_readable_names(
@@ -214,13 +251,18 @@ async def test_fallback_offers_likely_cases_with_readable_names(
     assert buttons[0]["title"].startswith("Isi ulang berhasil")
 
 
-def test_every_domain_ask_action_exists() -> None:
+def test_every_form_slot_has_a_question_and_the_domain_has_no_ask_action() -> None:
     import yaml
 
     domain_file = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    names = {a().name() for a in ASK_ACTIONS}
-    asked = {a for a in domain_file["actions"] if a.startswith("action_ask_")}
-    assert asked == names
+    required = domain_file["forms"]["sop_form"]["required_slots"]
+    tracker = make_tracker(slots={})
+    for name in required:
+        assert not question_message(tracker, name)["text"].startswith("Mohon isi"), name
+    # Rasa's form would call an ask action or response after the validation action has
+    # already asked: the question would come twice
+    assert not [a for a in domain_file["actions"] if a.startswith("action_ask_")]
+    assert not [r for r in domain_file.get("responses", {}) if r.startswith("utter_ask_")]
     assert SlotSet  # imported for readers: events are rasa_sdk SlotSet dicts
 
 
