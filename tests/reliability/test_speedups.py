@@ -274,9 +274,16 @@ def test_eventtypes_resolves_every_event_like_rasa() -> None:
 def _stored_rows(db: Path) -> List[Any]:
     import sqlite3
 
+    columns = "id, sender_id, type_name, timestamp, intent_name, action_name, data"
     with sqlite3.connect(db) as connection:
-        rows = connection.execute("SELECT sender_id, type_name, data FROM events ORDER BY id")
-        return [(sender, kind, json.loads(data).get("name")) for sender, kind, data in rows]
+        rows = connection.execute(f"SELECT {columns} FROM events ORDER BY id").fetchall()
+    result = []
+    for index, (row_id, sender, kind, timestamp, intent, action, data) in enumerate(rows, 1):
+        event = json.loads(data)
+        assert row_id == index and timestamp == event.get("timestamp")
+        event.pop("timestamp", None)  # the two runs differ only in time
+        result.append((sender, kind, intent, action, event))
+    return result
 
 
 def _turns(store: Any, domain: Any) -> None:
@@ -313,14 +320,14 @@ def _turns(store: Any, domain: Any) -> None:
     asyncio.run(scenario())
 
 
-def test_savecount_stores_exactly_the_rows_rasa_stores(tmp_path: Path) -> None:
+def test_sql_patches_store_exactly_the_rows_rasa_stores(tmp_path: Path) -> None:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     stock_db, patched_db = tmp_path / "stock.db", tmp_path / "patched.db"
     _turns(SQLTrackerStore(domain, dialect="sqlite", db=str(stock_db)), domain)
-    speedups.install(["sqlfetch", "savecount"])
+    speedups.install(["sqlfetch", "sqlinsert", "savecount"])
     store = SQLTrackerStore(domain, dialect="sqlite", db=str(patched_db))
     _turns(store, domain)
     assert _stored_rows(patched_db) == _stored_rows(stock_db)
@@ -333,3 +340,31 @@ def test_savecount_stores_exactly_the_rows_rasa_stores(tmp_path: Path) -> None:
 def test_savecount_needs_sqlfetch() -> None:
     with pytest.raises(ValueError, match="needs 'sqlfetch'"):
         speedups.install(["savecount"])
+
+
+TRACKER_EVENT = {
+    "event": "user",
+    "text": "pulsa 50rb / via GoPay \u2713",
+    "timestamp": 1732245600.123456,
+}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"tracker": {"events": [TRACKER_EVENT]}},
+        {"slots": {"msisdn": "081234567890", "nominal": 50000, "ok": True, "none": None}},
+        {"nested": [[1.5, -0.0, 1e-12, 12345678901234567890], {"k": 'a"b\\c\n'}]},
+        {"nan": float("nan")},  # ujson refuses: the standard library's text
+        {"obj": object()},  # neither knows it: the same TypeError as before
+    ],
+)
+def test_fast_json_dumps_gives_the_same_json_value(value: Any) -> None:
+    try:
+        expected = json.dumps(value)
+    except TypeError:
+        with pytest.raises(TypeError):
+            speedups.fast_json_dumps(value)
+        return
+    text = speedups.fast_json_dumps(value)
+    assert json.loads(text, parse_constant=str) == json.loads(expected, parse_constant=str)
