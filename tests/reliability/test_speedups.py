@@ -368,3 +368,51 @@ def test_fast_json_dumps_gives_the_same_json_value(value: Any) -> None:
         return
     text = speedups.fast_json_dumps(value)
     assert json.loads(text, parse_constant=str) == json.loads(expected, parse_constant=str)
+
+
+def test_slotcopy_copies_every_slot_like_copy_copy() -> None:
+    import copy
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    stock = DialogueStateTracker("a", domain.slots)
+    speedups.install(["slotcopy"])
+    patched = DialogueStateTracker("a", domain.slots)
+    assert list(patched.slots) == list(stock.slots)
+    for name, slot in patched.slots.items():
+        original = next(s for s in domain.slots if s.name == name)
+        assert type(slot) is type(stock.slots[name])
+        assert vars(slot) == vars(stock.slots[name])
+        assert vars(speedups.shallow_copy(original)) == vars(copy.copy(original))
+        assert slot is not original
+    patched.slots["msisdn"].value = "081234567890"  # a copy, not the domain's slot
+    assert next(s for s in domain.slots if s.name == "msisdn").value is None
+
+
+def test_slotcopy_leaves_objects_with_their_own_copying_to_copy_copy() -> None:
+    class WithSlots:
+        __slots__ = ("a",)
+
+        def __init__(self) -> None:
+            self.a = 1
+
+    class WithCopy:
+        def __init__(self) -> None:
+            self.copied = False
+
+        def __copy__(self) -> WithCopy:
+            duplicate = WithCopy()
+            duplicate.copied = True
+            return duplicate
+
+    class Plain:
+        def __init__(self) -> None:
+            self.items = [1]
+
+    assert speedups.shallow_copy(WithSlots()).a == 1
+    assert speedups.shallow_copy(WithCopy()).copied is True
+    plain = Plain()
+    duplicate = speedups.shallow_copy(plain)
+    assert duplicate is not plain and duplicate.items is plain.items  # shallow, as copy.copy
