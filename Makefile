@@ -17,8 +17,9 @@ setup:
 train: setup
 	$(ENV) $(VENV)/rasa train --fixed-model-name assistant --out models
 
+# Ctrl-C (exit 130) is the way to stop it, not an error
 run: setup train
-	@scripts/run.sh
+	@scripts/run.sh || [ $$? -eq 130 ]
 
 shell: setup train
 	@$(ENV) ( $(VENV)/python -m assistant_runtime.action_server --actions actions --port 5055 >/dev/null 2>&1 & \
