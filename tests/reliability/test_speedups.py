@@ -153,7 +153,7 @@ def _heldout_texts(limit: int) -> List[str]:
 
 
 @pytest.mark.servers
-def test_fastload_gives_identical_predictions() -> None:
+def test_fastload_and_graphrun_give_identical_parses() -> None:
     assert MODEL.exists(), "needs the trained models/assistant.tar.gz: make train"
     from rasa.core.agent import Agent
 
@@ -181,6 +181,8 @@ def test_fastload_gives_identical_predictions() -> None:
 
     stock = parse_all()
     speedups.install(["fastload"])
+    assert parse_all() == stock
+    speedups.install(["graphrun"])  # the NLU graph run without dask, on the fast-loaded model
     assert parse_all() == stock
 
 
@@ -416,3 +418,78 @@ def test_slotcopy_leaves_objects_with_their_own_copying_to_copy_copy() -> None:
     plain = Plain()
     duplicate = speedups.shallow_copy(plain)
     assert duplicate is not plain and duplicate.items is plain.items  # shallow, as copy.copy
+
+
+def _toy_runner(tmp_path: Path) -> Any:
+    from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    class Add(GraphComponent):
+        """Adds its config's ``n`` to the sum of its inputs."""
+
+        calls: List[str] = []
+
+        def __init__(self, config: Dict[str, Any]) -> None:
+            self.config = config
+
+        @classmethod
+        def create(
+            cls, config: Dict[str, Any], model_storage: Any, resource: Any, execution_context: Any
+        ) -> Add:
+            return cls(config)
+
+        def add(self, **values: int) -> int:
+            Add.calls.append(self.config["name"])
+            if self.config.get("fail"):
+                raise RuntimeError("component failed")
+            return sum(values.values()) + self.config["n"]
+
+    def node(name: str, needs: Dict[str, str], n: int, **extra: Any) -> SchemaNode:
+        config = {"name": name, "n": n, **extra}
+        return SchemaNode(needs, Add, "create", "add", config, eager=True)
+
+    schema = GraphSchema(
+        {
+            "a": node("a", {"x": "__input__"}, 1),
+            "b": node("b", {"x": "a"}, 10),
+            "c": node("c", {"x": "a"}, 100),
+            "d": node("d", {"x": "b", "y": "c"}, 1000, is_target=True),
+            "e": node("e", {"x": "__input__"}, 5, fail=True),
+            "unused": node("unused", {"x": "__input__"}, 7),
+        }
+    )
+    context = ExecutionContext(graph_schema=schema, model_id="toy")
+    storage = LocalModelStorage(tmp_path)
+    return DaskGraphRunner.create(schema, storage, context), Add
+
+
+def test_graphrun_gives_dasks_results_and_errors(tmp_path: Path) -> None:
+    from rasa.engine.exceptions import GraphComponentException, GraphRunError
+
+    def outcomes(runner: Any) -> List[Any]:
+        results: List[Any] = []
+        for kwargs in (
+            {"inputs": {"__input__": 1}, "targets": ["d"]},  # diamond: 1+1, +10, +100, +1000
+            {"inputs": {"__input__": 2}, "targets": ["b", "c"]},
+            {"inputs": {"__input__": 1, "a": 50}, "targets": ["d"]},  # an input replaces a
+        ):
+            results.append(runner.run(**kwargs))
+        for kwargs, error in (
+            ({"inputs": {"__input__": 1}, "targets": ["e"]}, GraphComponentException),
+            ({"inputs": {"__input__": "b"}, "targets": ["d"]}, GraphRunError),  # name clash
+        ):
+            with pytest.raises(error) as info:
+                runner.run(**kwargs)
+            results.append((type(info.value), str(info.value).split("\n")[0]))
+        return results
+
+    stock_runner, stock_component = _toy_runner(tmp_path / "stock")
+    stock = outcomes(stock_runner)
+    stock_calls = sorted(stock_component.calls)
+    speedups.install(["graphrun"])
+    patched_runner, patched_component = _toy_runner(tmp_path / "patched")
+    patched = outcomes(patched_runner)
+    assert patched == stock
+    assert stock[0] == {"d": (2 + 10) + (2 + 100) + 1000}  # a = 1 + 1
+    assert sorted(patched_component.calls) == stock_calls  # the same nodes ran
