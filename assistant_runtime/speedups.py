@@ -593,15 +593,19 @@ _plain_classes: Dict[type, bool] = {}
 
 
 def _copies_plainly(cls: type) -> bool:
-    """True when ``copy.copy`` of an instance is: new instance, same ``__dict__`` items."""
+    """True when ``copy.copy`` of an instance is: new instance, same ``__dict__`` items.
+
+    That is ``copy``'s default path (``object.__reduce_ex__``) for a class that defines none
+    of the copy hooks and no named ``__slots__`` (an empty ``__slots__``, as ``abc.ABC``
+    has, adds no state)."""
     plain = _plain_classes.get(cls)
     if plain is None:
         plain = not any(
             attribute in vars(klass)
             for klass in cls.__mro__
             if klass is not object
-            for attribute in (*_COPY_HOOKS, "__slots__")
-        )
+            for attribute in _COPY_HOOKS
+        ) and not any(vars(klass).get("__slots__") for klass in cls.__mro__)
         _plain_classes[cls] = plain
     return plain
 

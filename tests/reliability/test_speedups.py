@@ -493,3 +493,11 @@ def test_graphrun_gives_dasks_results_and_errors(tmp_path: Path) -> None:
     assert patched == stock
     assert stock[0] == {"d": (2 + 10) + (2 + 100) + 1000}  # a = 1 + 1
     assert sorted(patched_component.calls) == stock_calls  # the same nodes ran
+
+
+def test_slotcopy_takes_the_plain_path_for_rasas_slots() -> None:
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    kinds = {type(slot) for slot in domain.slots}
+    assert kinds and all(speedups._copies_plainly(kind) for kind in kinds)
