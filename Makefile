@@ -41,8 +41,10 @@ domain-check: setup
 validate: setup
 	$(ENV) $(VENV)/rasa data validate --max-history 5
 
+# The extraction tests need the trained model and are gated by rate in test-nlu (a few
+# known misses are allowed there), so they are left out here.
 unit: setup
-	$(ENV) $(VENV)/pytest -m "not servers" -q
+	$(ENV) $(VENV)/pytest -m "not servers" -q --ignore=tests/nlu/test_extraction.py
 
 test-stories: train
 	$(ENV) $(VENV)/rasa test core --model $(MODEL) --stories tests/stories \

@@ -76,7 +76,8 @@ see there).
     That is exact because Rasa holds the conversation's lock (lock store; Redis when
     several instances share the database) from reading the tracker to saving it, so nobody
     else can add rows in between. A save without a preceding read (the HTTP API, a second
-    save in one turn, a failed save) counts in the database as Rasa does.
+    save in one turn, a failed save) counts in the database as Rasa does. With ``sqlinsert``
+    a save that has no new event sends nothing to the database (every turn has new events).
 
 ``eventtypes`` -- look event classes up by name in a dictionary.
     ``Event.resolve_by_type`` (rasa/shared/core/events.py) walks every subclass of ``Event``
