@@ -126,7 +126,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 IDLE_SECONDS = 2.0
 ALL = (
@@ -681,40 +681,39 @@ def install_sqlite_wal() -> None:
 # --- entry points ---------------------------------------------------------------------------
 
 
+def _installers() -> Dict[str, Callable[[], None]]:
+    """Each patch of :data:`ALL` by name, in that order."""
+    installers: Dict[str, Callable[[], None]] = {
+        "schema": install_cached_response_validation,
+        "keepalive": install_keepalive,
+        "formcache": install_form_mapping_cache,
+        "fastload": install_fast_model_load,
+        "sqlfetch": install_sql_data_fetch,
+        "sqlinsert": install_sql_bulk_insert,
+        "savecount": install_save_with_counted_events,
+        "eventtypes": install_event_type_cache,
+        "graphrun": install_sequential_graph_runner,
+        "slotcopy": install_slot_copy,
+        "sqlitewal": install_sqlite_wal,
+    }
+    assert tuple(installers) == ALL
+    return installers
+
+
 def install(names: Optional[List[str]] = None) -> List[str]:
     """Installs the named patches (default: ``ASSISTANT_SPEEDUPS`` or all). Idempotent."""
     if names is None:
         wanted = os.environ.get("ASSISTANT_SPEEDUPS", ",".join(ALL))
         names = [n.strip() for n in wanted.split(",") if n.strip() and n.strip() != "none"]
+    installers = _installers()
     for name in names:
         if name in _installed:
             continue
-        if name == "schema":
-            install_cached_response_validation()
-        elif name == "keepalive":
-            install_keepalive()
-        elif name == "formcache":
-            install_form_mapping_cache()
-        elif name == "fastload":
-            install_fast_model_load()
-        elif name == "sqlfetch":
-            install_sql_data_fetch()
-        elif name == "sqlinsert":
-            install_sql_bulk_insert()
-        elif name == "savecount":
-            if "sqlfetch" not in names and "sqlfetch" not in _installed:
-                raise ValueError("speedup 'savecount' needs 'sqlfetch' (it counts what that reads)")
-            install_save_with_counted_events()
-        elif name == "eventtypes":
-            install_event_type_cache()
-        elif name == "graphrun":
-            install_sequential_graph_runner()
-        elif name == "slotcopy":
-            install_slot_copy()
-        elif name == "sqlitewal":
-            install_sqlite_wal()
-        else:
+        if name not in installers:
             raise ValueError(f"unknown speedup {name!r}; known: {', '.join(ALL)}")
+        if name == "savecount" and "sqlfetch" not in names and "sqlfetch" not in _installed:
+            raise ValueError("speedup 'savecount' needs 'sqlfetch' (it counts what that reads)")
+        installers[name]()
         _installed.append(name)
     return list(_installed)
 

@@ -501,3 +501,9 @@ def test_slotcopy_takes_the_plain_path_for_rasas_slots() -> None:
     domain = Domain.load(str(ROOT / "domain.yml"))
     kinds = {type(slot) for slot in domain.slots}
     assert kinds and all(speedups._copies_plainly(kind) for kind in kinds)
+
+
+def test_an_unknown_speedup_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown speedup 'turbo'; known: schema, keepalive"):
+        speedups.install(["turbo"])
+    assert speedups.install([]) == []  # nothing installed by the refused call
