@@ -45,6 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import feedback_telegram
 from channels.base import OnNewMessage, busy_text, json_error
 from channels.guard import BadRequest, check_text, parse_json_body
 from channels.http import JsonClient
@@ -238,6 +239,8 @@ class TelegramOutput(OutputChannel):
             keep_whole=keep,
             ask=result is None,
         )
+        if result is not None:
+            await feedback_telegram.send_feedback_row(self, result)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_text(text)
@@ -498,7 +501,10 @@ class TelegramConnector(InputChannel):
             except BadRequest as error:
                 return json_error(400, str(error))
             try:
-                if isinstance(update.get("callback_query"), dict):
+                agent = getattr(request.app.ctx, "agent", None)
+                if await feedback_telegram.handle_update(self, agent, update):
+                    pass  # feedback, a reason, a TL reply or /riwayat: not a dialogue turn
+                elif isinstance(update.get("callback_query"), dict):
                     await self.handle_callback(update["callback_query"], on_new_message)
                 elif isinstance(update.get("message"), dict):
                     await self.handle_message(update["message"], on_new_message)

@@ -23,7 +23,8 @@ if [ "${ASSISTANT_STORES:-embedded}" = "production" ]; then
   missing=()
   for var in ACTION_ENDPOINT_URL TRACKER_DB_HOST TRACKER_DB_PORT TRACKER_DB_NAME \
              TRACKER_DB_USER TRACKER_DB_PASSWORD LOCK_REDIS_HOST LOCK_REDIS_PORT \
-             LOCK_REDIS_DB LOCK_REDIS_PASSWORD; do
+             LOCK_REDIS_DB LOCK_REDIS_PASSWORD \
+             RABBITMQ_HOST RABBITMQ_PORT RABBITMQ_USER RABBITMQ_PASSWORD RABBITMQ_QUEUE; do
     [ -n "${!var+set}" ] || missing+=("$var")
   done
   if [ ${#missing[@]} -gt 0 ]; then

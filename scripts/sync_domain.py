@@ -49,6 +49,13 @@ def build(registry: SopRegistry) -> Dict[str, Any]:
             "influence_conversation": False,
             "mappings": [{"type": "custom"}],
         },
+        # feedback, copies and "Tanya TL" of the agent, recorded without a user turn
+        # (channels/feedback.py); read by the analytics from the event broker
+        "feedback_event": {
+            "type": "any",
+            "influence_conversation": False,
+            "mappings": [{"type": "custom"}],
+        },
     }
     data_slots: List[str] = []
     entity_of: Dict[str, Any] = {}
@@ -118,7 +125,7 @@ def build(registry: SopRegistry) -> Dict[str, Any]:
                     "influence_conversation": False,
                     "mappings": mappings,
                 }
-    asked = [name for name in slots if name not in ("active_sop", "case_memory")]
+    asked = [name for name in slots if name not in ("active_sop", "case_memory", "feedback_event")]
     return {
         "slots": slots,
         "forms": {FORM: {"required_slots": asked}},

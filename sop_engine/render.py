@@ -11,6 +11,8 @@ from typing import Any, Dict, List
 from sop_engine.engine import SopResult, Ticket
 
 MISSING_MARK = "(isi manual)"
+NOTE_MAX_CHARS = 300
+NOTE_LABEL = "Catatan interaksi (IRMA MyCX)"
 
 
 def ticket_text(ticket: Ticket) -> str:
@@ -38,12 +40,39 @@ def result_text(result: SopResult) -> str:
         lines.append(ticket_text(result.ticket))
         if result.ticket.missing:
             lines.append("Lengkapi manual: " + ", ".join(result.ticket.missing) + ".")
+    lines.append(f"{NOTE_LABEL}: {interaction_note(result)}")
     lines.append(f"Sumber: {result.source}")
     return "\n".join(lines)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+    return cut + "…"
+
+
+def interaction_note(result: SopResult) -> str:
+    """One line for the solution summary the SOP pages ask agents to write in IRMA MyCX:
+    the case, the first step given, the escalation and the ticket's KIP, taken from the
+    result as is (nothing added that the page does not say)."""
+    parts = [f"{result.title}."]
+    if result.steps:
+        parts.append(f"Solusi: {result.steps[0].rstrip('.')}.")
+    if result.escalation:
+        parts.append(f"Eskalasi: {result.escalation.rstrip('.')}.")
+    if result.ticket is not None and result.ticket.kip:
+        parts.append(f"Tiket KIP {result.ticket.kip}.")
+    if result.uncertain or result.case_id.endswith(".tidak_tercakup"):
+        parts.append("Konfirmasi ke TL.")
+    return _shorten(" ".join(" ".join(parts).split()), NOTE_MAX_CHARS)
 
 
 def result_payload(result: SopResult) -> Dict[str, Any]:
     payload = result.as_payload()
     if result.ticket is not None:
         payload["ticket_text"] = ticket_text(result.ticket)
+    # fields beyond the contract, used by the channels and the analytics
+    payload["interaction_note"] = interaction_note(result)
+    payload["uncertain"] = bool(result.uncertain)
     return payload
