@@ -56,8 +56,15 @@ class ReasonPrompts:
 REASONS = ReasonPrompts()
 
 
-def feedback_keyboard(owner: int, answer_id: str) -> Dict[str, Any]:
-    codes = ["u", "d", "w"] + (["t"] if feedback.ask_tl_enabled() else [])
+def uncertain(result: Dict[str, Any]) -> bool:
+    return bool(result.get("uncertain")) or str(result.get("case_id", "")).endswith(
+        ".tidak_tercakup"
+    )
+
+
+def feedback_keyboard(owner: int, answer_id: str, ask_tl: bool = False) -> Dict[str, Any]:
+    """👍 / 👎 / Salah kasus, and Tanya TL when ``ask_tl`` (uncertain answers, configured)."""
+    codes = ["u", "d", "w"] + (["t"] if ask_tl else [])
     row = [
         {"text": LABEL_OF[KIND_OF[c]], "callback_data": f"fb:{owner}:{answer_id}:{c}"}
         for c in codes
@@ -73,7 +80,9 @@ async def send_feedback_row(out: Any, result: Optional[Dict[str, Any]]) -> None:
     payload: Dict[str, Any] = {
         "chat_id": out.chat_id,
         "text": ROW_TEXT,
-        "reply_markup": feedback_keyboard(out.owner, answer_id),
+        "reply_markup": feedback_keyboard(
+            out.owner, answer_id, feedback.ask_tl_enabled() and uncertain(result or {})
+        ),
     }
     await out.api.call("sendMessage", payload)
 

@@ -36,6 +36,8 @@ STATIC_FILES = {
     "index.html": "text/html; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
     "widget.js": "text/javascript; charset=utf-8",
+    "feedback.js": "text/javascript; charset=utf-8",
+    "feedback.css": "text/css; charset=utf-8",
 }
 SENDER_RE = re.compile(r"^w-[A-Za-z0-9-]{8,64}$")
 MAX_HISTORY = 300
