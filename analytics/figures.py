@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Dict, Iterable, List, Optional
+
+from assistant_runtime.masking import mask_text
 
 FEEDBACK_SLOT = "feedback_event"
 VERDICTS = ("up", "down", "wrong_case")
@@ -27,21 +28,11 @@ BUSY_TEXT = "Maaf, sistem sedang sibuk."
 UNCERTAIN_BRANCH = "tidak_tercakup"
 MAX_LISTED = 200
 
-_MSISDN_RE = re.compile(r"(?<!\d)(\+?62|0)8\d[\d\- ]{6,13}\d(?!\d)")
-_LONG_DIGITS_RE = re.compile(r"\d{12,}")
-_EMAIL_RE = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
-
 
 def mask(text: str) -> str:
-    """MSISDNs (0812****7890), SNs and other long digit runs, e-mail addresses."""
-
-    def msisdn(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        return digits[:4] + "****" + digits[-4:]
-
-    text = _MSISDN_RE.sub(msisdn, text)
-    text = _LONG_DIGITS_RE.sub(lambda m: "*" * (len(m.group(0)) - 4) + m.group(0)[-4:], text)
-    return _EMAIL_RE.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    """MSISDNs (0812****7890), SNs and other long digit runs, e-mail addresses, secrets: the
+    masking of the logs (one place for it)."""
+    return mask_text(text)
 
 
 @dataclass
