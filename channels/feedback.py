@@ -56,7 +56,7 @@ WIDGET_SENDER_RE = re.compile(r"^w-[A-Za-z0-9-]{8,64}$")
 MAX_SENDER_CHARS = 128
 MAX_REASON_CHARS = 500
 MAX_HISTORY_SENDERS = 20
-LAST_AGENT_MESSAGES = 3
+LAST_AGENT_MESSAGES = 6
 TL_PREFIX = "💬 Jawaban TL: "
 
 THANKS = {
@@ -109,18 +109,48 @@ def recorded(events: List[Dict[str, Any]], answer_id: str) -> List[Dict[str, Any
 
 
 def agent_messages_before(events: List[Dict[str, Any]], answer_id: str, count: int) -> List[str]:
-    """The agent's last ``count`` messages before the answer, masked."""
+    """The agent's last ``count`` messages of the case that ended in the answer, masked."""
     texts: List[str] = []
     for event in events:
         if event.get("event") == "bot":
             custom = (event.get("data") or {}).get("custom")
             if isinstance(custom, dict) and custom.get("answer_id") == answer_id:
                 break
+            if isinstance(custom, dict) and custom.get("type") == "sop_result":
+                texts = []  # an earlier case
         if event.get("event") == "user" and event.get("text"):
             metadata = event.get("metadata") or {}
             display = metadata.get("display") if isinstance(metadata, dict) else None
             texts.append(mask_text(str(display or event["text"])))
     return texts[-count:]
+
+
+def case_values(events: List[Dict[str, Any]], answer: Dict[str, Any]) -> List[str]:
+    """The values given for the case of ``answer`` (labels of its SOP file), masked."""
+    from sop_engine.engine import format_value
+    from sop_engine.loader import default_registry
+
+    engine = default_registry().by_intent.get(str(answer.get("case_id", "")).split(".")[0])
+    if engine is None:
+        return []
+    values: Dict[str, Any] = {}
+    for event in events:
+        custom = (event.get("data") or {}).get("custom") if event.get("event") == "bot" else None
+        if isinstance(custom, dict) and custom.get("answer_id") == answer.get("answer_id"):
+            break
+        if event.get("event") == "slot":
+            values[str(event.get("name"))] = event.get("value")
+    lines = [
+        f"{spec.label}: {mask_text(format_value(spec.name, values[spec.name]))}"
+        for spec in engine.sop.slots
+        if values.get(spec.name) is not None
+    ]
+    lines += [
+        f"{question.text} → {format_value(question.name, values[question.name])}"
+        for question in engine.sop.questions
+        if values.get(question.name) is not None
+    ]
+    return lines
 
 
 def parse_feedback(body: Dict[str, Any]) -> Tuple[str, str, str, Optional[str]]:
@@ -146,21 +176,16 @@ def parse_feedback(body: Dict[str, Any]) -> Tuple[str, str, str, Optional[str]]:
     return sender.strip(), answer_id, kind, reason
 
 
-def masked_fields(answer: Dict[str, Any]) -> List[str]:
-    fields = ((answer.get("ticket") or {}).get("fields")) or {}
-    return [f"{label}: {mask_text(str(value))}" for label, value in fields.items() if value]
-
-
-def tl_message(sender: str, answer: Dict[str, Any], messages: List[str]) -> str:
+def tl_message(sender: str, answer: Dict[str, Any], messages: List[str], values: List[str]) -> str:
     """The case as the TL reads it in Telegram (MSISDN and other numbers masked)."""
     lines = [
         "❓ Tanya TL",
         f"Agen: {sender}",
         f"Kasus: {answer.get('title', '')} ({answer.get('case_id', '')})",
     ]
-    fields = masked_fields(answer)
-    if fields:
-        lines.append("Data: " + "; ".join(fields))
+    if values:
+        lines.append("Data dari agen:")
+        lines += [f"- {v}" for v in values]
     if messages:
         lines.append("Pesan agen terakhir:")
         lines += [f"- {m}" for m in messages]
@@ -267,7 +292,12 @@ async def ask_tl(agent: Any, sender: str, answer_id: str, channel: str = "rest")
     answer = find_answer(events, answer_id)
     if answer is None:
         raise FeedbackError(404, "Jawaban tidak ditemukan di percakapan ini.")
-    text = tl_message(sender, answer, agent_messages_before(events, answer_id, LAST_AGENT_MESSAGES))
+    text = tl_message(
+        sender,
+        answer,
+        agent_messages_before(events, answer_id, LAST_AGENT_MESSAGES),
+        case_values(events, answer),
+    )
     sent = await telegram_call("sendMessage", {"chat_id": chat_id, "text": text})
     if not isinstance(sent, dict) or "message_id" not in sent:
         raise FeedbackError(502, ASK_TL_FAILED)
@@ -341,36 +371,48 @@ def tl_replies(events: List[Dict[str, Any]], answer_id: str) -> List[Dict[str, A
     ]
 
 
+def _sop_title(case_id: str) -> Optional[str]:
+    from sop_engine.loader import default_registry
+
+    engine = default_registry().by_intent.get(case_id.split(".")[0])
+    return engine.sop.title if engine is not None else None
+
+
 def case_summaries(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Every SOP answer of one conversation: time, title, masked MSISDN, answer, feedback."""
-    cases = []
+    """Every SOP answer of one conversation: time, case title, masked MSISDN, the answer
+    (result title and first step) and the agent's verdict, oldest first."""
+    cases: List[Dict[str, Any]] = []
+    msisdn: Any = None
+    verdicts: Dict[str, str] = {}
     for event in events:
-        custom = (event.get("data") or {}).get("custom") if event.get("event") == "bot" else None
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "msisdn":
+            msisdn = event.get("value")
+        elif kind == "slot" and event.get("name") == FEEDBACK_SLOT:
+            value = event.get("value")
+            verdict = value.get("kind") if isinstance(value, dict) else None
+            if verdict in ("up", "down", "wrong_case"):
+                verdicts[str(value.get("answer_id"))] = str(verdict)
+        custom = (event.get("data") or {}).get("custom") if kind == "bot" else None
         if not isinstance(custom, dict) or custom.get("type") != "sop_result":
             continue
-        fields = ((custom.get("ticket") or {}).get("fields")) or {}
-        msisdn = fields.get("MSISDN") or next(
-            (v for k, v in fields.items() if "msisdn" in k.lower() and v), None
-        )
+        case_id = str(custom.get("case_id") or "")
         steps = custom.get("steps") or []
+        answer = str(custom.get("title") or "")
+        if steps:
+            answer = f"{answer}: {steps[0]}" if answer else str(steps[0])
         cases.append(
             {
                 "time": event.get("timestamp"),
                 "answer_id": custom.get("answer_id"),
-                "case_id": custom.get("case_id"),
-                "title": custom.get("title"),
+                "case_id": case_id,
+                "title": _sop_title(case_id) or custom.get("title"),
                 "msisdn": mask_text(str(msisdn)) if msisdn else None,
-                "answer": str(steps[0]) if steps else "",
+                "answer": answer,
             }
         )
-    feedback = {}
-    for event in events:
-        value = event.get("value") if event.get("name") == FEEDBACK_SLOT else None
-        verdict = value.get("kind") if isinstance(value, dict) else None
-        if event.get("event") == "slot" and verdict in ("up", "down", "wrong_case"):
-            feedback[value.get("answer_id")] = verdict
     for case in cases:
-        case["feedback"] = feedback.get(case["answer_id"])
+        case["feedback"] = verdicts.get(str(case["answer_id"]))
     return cases
 
 

@@ -11,7 +11,13 @@ import pytest
 
 from analytics.figures import cases_csv, extract, figures, mask
 from analytics.ops import OpsError, check_auth, parse_period
-from channels.feedback import FeedbackError, agent_messages_before, parse_feedback, tl_message
+from channels.feedback import (
+    FeedbackError,
+    agent_messages_before,
+    case_values,
+    parse_feedback,
+    tl_message,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=WIB).timestamp()
@@ -255,7 +261,8 @@ def test_tl_message_masks_the_customer() -> None:
     ]
     messages = agent_messages_before(events, "d" * 12, 3)
     payload = events[1]["data"]["custom"]
-    text = tl_message("tg:-1001:7", payload, messages)
+    text = tl_message("tg:-1001:7", payload, messages, case_values(events, payload))
     assert "pulsa_belum_masuk.tidak_tercakup" in text and "tg:-1001:7" in text
     assert "081234567890" not in text and "0812****7890" in text
+    assert messages == ["plg 0812****7890 pulsa blm masuk"]
     assert text.endswith("Balas (reply) pesan ini untuk menjawab agen.")
