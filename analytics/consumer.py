@@ -59,15 +59,25 @@ async def consume(env: Mapping[str, str], stop: Optional[asyncio.Event] = None) 
         queue = await channel.declare_queue(queue_name, durable=True)
         await queue.bind(exchange, "")
 
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process(requeue=True):
-                stored = await loop.run_in_executor(None, insert_event, engine, message.body)
-                if not stored:
-                    logger.warning("dropped a message that is not a Rasa event")
+        async def drain() -> None:
+            # one message after the other: rows keep the order Rasa published them in
+            async with queue.iterator() as messages:
+                async for message in messages:
+                    async with message.process(requeue=True):
+                        stored = await loop.run_in_executor(
+                            None, insert_event, engine, message.body
+                        )
+                        if not stored:
+                            logger.warning("dropped a message that is not a Rasa event")
 
-        await queue.consume(on_message)
         print(f"analytics consumer: {queue_name} -> {engine.url.database}", flush=True)
-        await stop.wait()
+        draining = asyncio.ensure_future(drain())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({draining, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (draining, stopping):
+            task.cancel()
+        if draining.done() and not draining.cancelled() and draining.exception():
+            raise draining.exception()  # type: ignore[misc]
     finally:
         await connection.close()
         engine.dispose()

@@ -96,6 +96,8 @@ def extract(events: Iterable[Dict[str, Any]]) -> Extracted:
         if isinstance(sender, str):
             by_sender[sender].append(event)
     for sender, stream in by_sender.items():
+        # stable: events of one turn share the order they were published in
+        stream.sort(key=lambda e: float(e.get("timestamp") or 0.0))
         _extract_conversation(sender, stream, out)
     out.cases.sort(key=lambda c: c.time)
     out.messages.sort(key=lambda m: m.time)

@@ -26,9 +26,10 @@ def new_names(prefix: str) -> Dict[str, str]:
     return {"queue": f"{prefix}_{run}", "exchange": f"{prefix}_{run}_x"}
 
 
-def broker_env(queue: str) -> Dict[str, str]:
-    """The RABBITMQ_* variables endpoints.production.yml reads."""
+def broker_env(queue: str, exchange: str = "") -> Dict[str, str]:
+    """The RABBITMQ_* variables endpoints.production.yml reads (this run's names)."""
     return {
+        "RABBITMQ_EXCHANGE": exchange or f"{queue}_x",
         "RABBITMQ_HOST": RABBIT_HOST,
         "RABBITMQ_PORT": str(RABBIT_PORT),
         "RABBITMQ_USER": "guest",
@@ -38,7 +39,9 @@ def broker_env(queue: str) -> Dict[str, str]:
 
 
 def delete(queue: str, exchange: str = "") -> None:
-    """Deletes this run's queue (and exchange); missing ones are fine."""
+    """Deletes this run's queue and exchange (default ``<queue>_x``); missing ones are
+    fine."""
+    exchange = exchange or f"{queue}_x"
     import aio_pika
 
     async def run() -> None:
