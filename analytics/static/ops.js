@@ -42,11 +42,9 @@
     return node;
   }
 
-  function iso(d) {
-    return d.toISOString().slice(0, 10);
-  }
-
   function query() {
+    // empty on the first load: the server's default period (the last 7 days, agents' zone)
+    if (!$("from").value || !$("to").value) return "";
     return "?from=" + encodeURIComponent($("from").value) + "&to=" + encodeURIComponent($("to").value);
   }
 
@@ -57,19 +55,21 @@
       return;
     }
     var rowH = 20;
-    var labelW = 170;
-    var width = 460;
+    // drawn at the container's own width, so labels keep their size on wide charts
+    var width = Math.max(300, container.clientWidth || 460);
+    var labelW = Math.min(280, Math.round(width * 0.4));
     var max = Math.max.apply(null, pairs.map(function (p) { return p[1]; })) || 1;
     var svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", "0 0 " + width + " " + pairs.length * rowH);
-    svg.setAttribute("width", "100%");
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", pairs.length * rowH);
     svg.setAttribute("role", "img");
     pairs.forEach(function (pair, i) {
       var y = i * rowH;
       var label = document.createElementNS(SVG, "text");
       label.setAttribute("x", 0);
       label.setAttribute("y", y + 14);
-      label.textContent = String(pair[0]).slice(0, 28);
+      label.textContent = String(pair[0]).slice(0, Math.floor(labelW / 6.5));
       svg.appendChild(label);
       var bar = document.createElementNS(SVG, "rect");
       bar.setAttribute("class", "bar");
@@ -117,6 +117,7 @@
   }
 
   function render(data) {
+    $("report").hidden = false; // shown first: the charts take the width of their boxes
     var t = data.totals;
     var tiles = [
       ["cases", t.cases, "Kasus terjawab"],
@@ -128,8 +129,8 @@
       ["busy", t.busy, "Jawaban sibuk"],
       ["turns", data.turns.mean === null ? "-" : data.turns.mean, "Rata-rata giliran"],
       ["seconds", data.seconds.mean === null ? "-" : data.seconds.mean + " dtk", "Rata-rata detik"],
-      ["up", data.feedback.up, "👍"],
-      ["down", data.feedback.down, "👎"],
+      ["up", data.feedback.up, "👍 Membantu"],
+      ["down", data.feedback.down, "👎 Salah"],
       ["wrong_case", data.feedback.wrong_case, "Salah kasus"],
       ["copy_ticket", data.feedback.copy_ticket, "Tiket disalin"],
       ["ask_tl", data.feedback.ask_tl, "Tanya TL"],
@@ -146,8 +147,8 @@
     barChart($("chart-sop"), entries(data.per_sop));
     barChart($("chart-channel"), entries(data.per_channel));
     barChart($("chart-feedback"), [
-      ["👍", data.feedback.up],
-      ["👎", data.feedback.down],
+      ["membantu (👍)", data.feedback.up],
+      ["salah (👎)", data.feedback.down],
       ["salah kasus", data.feedback.wrong_case],
       ["salin tiket", data.feedback.copy_ticket],
       ["Tanya TL", data.feedback.ask_tl],
@@ -184,6 +185,8 @@
             return;
           }
           $("signin").hidden = true;
+          $("from").value = data.period.from;
+          $("to").value = data.period.to;
           $("status").textContent = "Periode " + data.period.from + " s.d. " + data.period.to;
           render(data);
         });
@@ -202,7 +205,7 @@
       .then(function (blob) {
         var link = el("a");
         link.href = URL.createObjectURL(blob);
-        link.download = "kasus-" + $("from").value + "-" + $("to").value + ".csv";
+        link.download = "kasus-" + ($("from").value || "") + "-" + ($("to").value || "") + ".csv";
         document.body.appendChild(link);
         link.click();
         document.body.removeChild(link);
@@ -212,9 +215,6 @@
       });
   }
 
-  var today = new Date();
-  $("to").value = iso(today);
-  $("from").value = iso(new Date(today.getTime() - 6 * 86400000));
   $("period").addEventListener("submit", function (event) {
     event.preventDefault();
     load();

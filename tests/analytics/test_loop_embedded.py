@@ -4,12 +4,15 @@ the Bot API stub, /riwayat, and the figures read back from /ops/ and /ops/cases.
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 import requests
 
 from analytics.figures import mask
+from tests.analytics.browser import chromium
 from tests.analytics.conftest import TL_CHAT, sent_message
 from tests.analytics.loop import (
     ANI_CASE,
@@ -318,3 +321,126 @@ def test_telegram_tanya_tl_round_trip_and_riwayat(
     history = [c.body["text"] for c in citra.sent()]
     assert len(history) == 1 and history[0].startswith("Kasus terakhir Anda (1):")
     assert "0812****7890" in history[0] and "081234567890" not in history[0]
+
+
+# -- the widget and the ops page in headless Chromium --------------------------------------
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def widget_say(base_url: str, sender: str, text: str) -> List[Dict[str, Any]]:
+    response = requests.post(
+        f"{base_url}/webhooks/widget/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+def test_widget_feedback_copy_and_history_in_chromium(tl_servers: Servers, ops_token: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base = tl_servers.base_url
+    sender = f"w-{uuid.uuid4()}"
+    for text in ANI_CASE:  # the conversation of this browser, through the widget's endpoint
+        last = widget_say(base, sender, text)
+    assert sop_result(last) is not None
+    before = figures(base, ops_token)
+    with chromium(360) as driver:
+        driver.get(f"{base}/webhooks/widget/")
+        driver.execute_script("localStorage.setItem('asistenSop.sender', arguments[0])", sender)
+        driver.refresh()
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#log .card .feedback button"))
+        card = driver.find_elements(By.CSS_SELECTOR, "#log .card")[-1]
+        note = card.find_element(By.CSS_SELECTOR, "pre.note-text").text
+        assert note == sop_result(last)["interaction_note"]  # type: ignore[index]
+        labels = [b.text for b in card.find_elements(By.CSS_SELECTOR, ".feedback button")]
+        assert labels == ["👍", "👎", "Salah kasus"]  # a certain answer: no "Tanya TL"
+        status = card.find_element(By.CSS_SELECTOR, ".feedback-status")
+        card.find_element(By.CSS_SELECTOR, "button.fb-down").click()
+        wait.until(lambda d: "👎 tercatat" in status.text)
+        reason = card.find_element(By.CSS_SELECTOR, ".feedback-reason input")
+        assert reason.is_displayed()
+        reason.send_keys("SLA untuk gopay beda <b>x</b>")
+        card.find_element(By.CSS_SELECTOR, ".feedback-reason button").click()
+        wait.until(lambda d: "alasannya tercatat" in status.text)
+        card.find_element(By.CSS_SELECTOR, "button.copy").click()  # Salin tiket
+        card.find_element(By.CSS_SELECTOR, "button.copy-note").click()
+        data = eventually_figures(
+            base, ops_token, lambda d: d["feedback"]["copy_note"] > before["feedback"]["copy_note"]
+        )
+        assert data["feedback"]["down"] == before["feedback"]["down"] + 1
+        assert data["feedback"]["copy_ticket"] == before["feedback"]["copy_ticket"] + 1
+        down = thumbs_down_of(data, sender)
+        assert down and down[0]["reason"] == "SLA untuk gopay beda <b>x</b>"
+        assert down[0]["channel"] == "widget"
+        # history: a new conversation, then the list reopens the old one
+        driver.find_element(By.ID, "new-conversation").click()
+        driver.find_element(By.ID, "history-button").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#history .history-item"))
+        item = driver.find_elements(By.CSS_SELECTOR, "#history .history-item")[0]
+        assert "0812****7890" in item.text and "081234567890" not in item.text
+        assert "Isi ulang" in item.text
+        item.click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#log .card"))
+        assert driver.execute_script("return localStorage.getItem('asistenSop.sender')") == sender
+
+
+def eventually_figures(base: str, token: str, done: Any) -> Dict[str, Any]:
+    """The widget sends feedback without waiting: read until it is counted."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        data = figures(base, token)
+        if done(data) or time.monotonic() > deadline:
+            return data
+        time.sleep(0.3)
+
+
+def test_ops_page_in_chromium(tl_servers: Servers, ops_token: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, sender = tl_servers.base_url, new_sender()
+    result = run_case(base, sender, ANI_CASE)
+    for kind, reason in (("down", None), ("reason", "SLA salah untuk 0812-3456-7890")):
+        body = {"sender": sender, "answer_id": result["answer_id"], "kind": kind}
+        assert give(base, {**body, "reason": reason} if reason else body).status_code == 200
+    expected = figures(base, ops_token)
+    with chromium(1280, 1600) as driver:
+        driver.get(f"{base}/ops/")
+        wait = WebDriverWait(driver, 30)
+        signin = driver.find_element(By.ID, "signin")
+        wait.until(lambda d: signin.is_displayed())
+        assert not driver.find_element(By.ID, "report").is_displayed()
+        box = driver.find_element(By.ID, "token")
+        box.send_keys("salah-" + ops_token)
+        signin.find_element(By.TAG_NAME, "button").click()
+        wait.until(lambda d: "Token salah" in d.find_element(By.ID, "signin-error").text)
+        box.send_keys(ops_token)
+        signin.find_element(By.TAG_NAME, "button").click()
+        wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        assert not signin.is_displayed()
+
+        def tile(name: str) -> str:
+            css = f'.tile[data-figure="{name}"] .value'
+            return str(driver.find_element(By.CSS_SELECTOR, css).text)
+
+        assert tile("cases") == str(expected["totals"]["cases"])
+        assert tile("down") == str(expected["feedback"]["down"])
+        assert tile("tidak_tercakup") == str(expected["totals"]["tidak_tercakup"])
+        # the charts are the page's own SVG, one bar per SOP
+        bars = driver.find_elements(By.CSS_SELECTOR, "#chart-sop svg rect.bar")
+        assert len(bars) == len(expected["per_sop"])
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-days svg rect.bar")) == 7
+        down_table = driver.find_element(By.ID, "down").text
+        assert "SLA salah untuk 0812****7890" in down_table and "081234567890" not in down_table
+        # no request left the machine (no CDN): every resource is from the server itself
+        urls = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        assert urls and all(u.startswith(base) for u in urls), urls
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "ops-page.png"))
