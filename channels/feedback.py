@@ -180,7 +180,7 @@ def tl_message(sender: str, answer: Dict[str, Any], messages: List[str], values:
     """The case as the TL reads it in Telegram (MSISDN and other numbers masked)."""
     lines = [
         "❓ Tanya TL",
-        f"Agen: {sender}",
+        f"Agen: {mask_text(sender)}",
         f"Kasus: {answer.get('title', '')} ({answer.get('case_id', '')})",
     ]
     if values:
@@ -231,6 +231,31 @@ async def telegram_call(method: str, payload: Dict[str, Any]) -> Optional[Any]:
     if isinstance(answer, dict):
         return answer.get("result") if answer.get("ok", True) else None
     return None
+
+
+async def whatsapp_text(wa_id: str, text: str) -> Optional[Any]:
+    """A text to a WhatsApp agent (the Cloud API settings of credentials.channels.yml)."""
+    base = (os.environ.get("WHATSAPP_API_BASE") or "https://graph.facebook.com").rstrip("/")
+    version = os.environ.get("WHATSAPP_API_VERSION") or "v21.0"
+    phone = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+    token = os.environ.get("WHATSAPP_TOKEN", "")
+    if not phone or not token:
+        return None
+    client = JsonClient({"Authorization": f"Bearer {token}"})
+    try:
+        return await client.post(
+            f"{base}/{version}/{phone}/messages",
+            {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": wa_id,
+                "type": "text",
+                "text": {"body": text, "preview_url": False},
+            },
+            "WhatsApp send",
+        )
+    finally:
+        await client.close()
 
 
 async def _append(agent: Any, sender: str, make_events: Any) -> Any:
@@ -352,6 +377,8 @@ async def deliver_tl_reply(agent: Any, message: Dict[str, Any]) -> bool:
     await _append(agent, sender, make)
     if sender.startswith("tg:"):  # tg:<chat_id>:<user_id>
         await telegram_call("sendMessage", {"chat_id": sender.split(":")[1], "text": reply})
+    elif sender.startswith("wa:"):
+        await whatsapp_text(sender[3:], reply)
     await telegram_call(
         "sendMessage",
         {

@@ -39,6 +39,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import feedback_whatsapp
 from channels.base import OnNewMessage, busy_text, json_error
 from channels.guard import BadRequest, check_text, parse_json_body
 from channels.http import JsonClient
@@ -204,6 +205,8 @@ class WhatsAppOutput(OutputChannel):
         result = sop_result_of(bundled)
         keep = [result["ticket_text"]] if result and result.get("ticket_text") else []
         await self.send_text(message_text(bundled), bundled.get("buttons"), keep)
+        if result is not None:
+            await feedback_whatsapp.send_feedback_row(self, result)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_text(text)
@@ -350,8 +353,12 @@ class WhatsAppConnector(InputChannel):
                 data = parse_json_body(body)
             except BadRequest as error:
                 return json_error(400, str(error))
+            agent = getattr(request.app.ctx, "agent", None)
             for message in _messages_of(data):
                 try:
+                    # feedback or a reason (channels/feedback_whatsapp.py): not a dialogue turn
+                    if await feedback_whatsapp.handle_message(self, agent, message):
+                        continue
                     await self.handle_message(message, on_new_message)
                 except Exception:  # Meta redelivers on errors: log, answer 200
                     logger.exception("WhatsApp message %s failed", message.get("id"))

@@ -29,6 +29,7 @@ class RecordingStub(ApiStub):
     def answer(self, call: ApiCall) -> Dict[str, Any]:  # type: ignore[override]
         answer = ApiStub.answer(call)
         call.result = answer.get("result")  # type: ignore[attr-defined]
+        call.answer = answer  # type: ignore[attr-defined]
         return answer
 
 

@@ -4,6 +4,7 @@ the Bot API stub, /riwayat, and the figures read back from /ops/ and /ops/cases.
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List
@@ -27,7 +28,7 @@ from tests.analytics.loop import (
     say,
     sop_result,
 )
-from tests.channels.conftest import TG_BOT, TG_SECRET
+from tests.channels.conftest import TG_BOT, TG_SECRET, WA_SECRET
 from tests.channels.stubs import (
     ApiCall,
     ApiStub,
@@ -36,6 +37,12 @@ from tests.channels.stubs import (
     tg_chat,
     tg_message,
     tg_user,
+    wa_body,
+    wa_button_reply,
+    wa_list_reply,
+    wa_shown_text,
+    wa_signature,
+    wa_text,
 )
 from tests.e2e.servers import Servers
 
@@ -295,7 +302,7 @@ def test_telegram_tanya_tl_round_trip_and_riwayat(
     assert len(to_tl) == 1
     case_text = to_tl[0].body["text"]
     assert "pulsa_belum_masuk.tidak_tercakup" in case_text
-    assert f"tg:{GROUP['id']}:710003" in case_text
+    assert mask(f"tg:{GROUP['id']}:710003") in case_text
     assert "0812****7890" in case_text and "081234567890" not in case_text
     assert "Pesan agen terakhir:" in case_text
     assert "MSISDN" in case_text and "→ ya" in case_text  # the values and the check answers
@@ -444,3 +451,115 @@ def test_ops_page_in_chromium(tl_servers: Servers, ops_token: str) -> None:
         assert urls and all(u.startswith(base) for u in urls), urls
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "ops-page.png"))
+
+
+# -- WhatsApp: feedback buttons, reason, Tanya TL from a list ------------------------------
+
+
+class WhatsAppAgent:
+    def __init__(self, servers: Servers, stub: ApiStub, wa_id: str) -> None:
+        self.servers, self.stub, self.wa_id = servers, stub, wa_id
+        self.last: List[ApiCall] = []
+
+    def post(self, body: Dict[str, Any]) -> List[ApiCall]:
+        self.stub.clear()
+        raw = json.dumps(body).encode()
+        response = requests.post(
+            f"{self.servers.base_url}/webhooks/whatsapp/webhook",
+            data=raw,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": wa_signature(WA_SECRET, raw),
+            },
+            timeout=60,
+        )
+        assert response.status_code == 200
+        self.last = list(self.stub.calls)
+        return self.last
+
+    def sent(self) -> List[ApiCall]:
+        return [c for c in self.last if c.method == "messages" and c.body["to"] == self.wa_id]
+
+    def run(self, turns: List[str]) -> None:
+        for text in turns:
+            if text.startswith("/"):
+                self.post(wa_button_reply(self.wa_id, text, text))
+            else:
+                self.post(wa_text(self.wa_id, text))
+
+    def feedback_message(self) -> ApiCall:
+        rows = [c for c in self.sent() if wa_shown_text(c) == "Jawaban ini membantu?"]
+        assert len(rows) == 1, [wa_shown_text(c) for c in self.sent()]
+        return rows[0]
+
+
+def wa_options(call: ApiCall) -> List[Dict[str, str]]:
+    interactive = call.body["interactive"]
+    if interactive["type"] == "button":
+        return [b["reply"] for b in interactive["action"]["buttons"]]
+    return [row for s in interactive["action"]["sections"] for row in s["rows"]]
+
+
+def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
+    tl_servers: Servers, tl_stub: ApiStub, ops_token: str
+) -> None:
+    base = tl_servers.base_url
+    dewi = WhatsAppAgent(tl_servers, tl_stub, "6281299990001")
+    dewi.run(ANI_CASE)
+    assert any("Catatan interaksi (IRMA MyCX):" in wa_shown_text(c) for c in dewi.sent())
+    row = dewi.feedback_message()
+    options = wa_options(row)
+    assert row.body["interactive"]["type"] == "button"
+    assert [o["title"] for o in options] == ["👍 Membantu", "👎 Salah", "Salah kasus"]
+    assert all(len(o["title"]) <= 20 for o in options)
+    before = figures(base, ops_token)
+    down = [o for o in options if o["title"] == "👎 Salah"][0]
+    dewi.post(wa_button_reply(dewi.wa_id, down["id"], down["title"]))
+    prompt = [c for c in dewi.sent() if "Apa yang salah?" in wa_shown_text(c)]
+    assert len(prompt) == 1
+    prompt_id = prompt[0].answer["messages"][0]["id"]  # type: ignore[attr-defined]
+    reason = wa_body(
+        dewi.wa_id,
+        {"type": "text", "text": {"body": "langkah 2 kurang"}, "context": {"id": prompt_id}},
+    )
+    dewi.post(reason)
+    assert [wa_shown_text(c) for c in dewi.sent()] == ["Terima kasih, alasannya tercatat."]
+    # a forged feedback id: a clear answer, nothing stored, no dialogue turn
+    dewi.post(wa_button_reply(dewi.wa_id, "fb:0123456789ab:u", "👍 Membantu"))
+    assert [wa_shown_text(c) for c in dewi.sent()] == ["Jawaban tidak ditemukan di percakapan ini."]
+    after = figures(base, ops_token)
+    assert after["feedback"]["down"] == before["feedback"]["down"] + 1
+    assert after["feedback"]["up"] == before["feedback"]["up"]
+    assert after["totals"]["messages"] == before["totals"]["messages"]
+    rows = thumbs_down_of(after, "wa:6281299990001")
+    assert rows and rows[-1]["reason"] == "langkah 2 kurang" and rows[-1]["channel"] == "whatsapp"
+    assert "6281299990001" not in json.dumps(after)
+
+    # an uncertain answer: four options, so a list with "Tanya TL"
+    eko = WhatsAppAgent(tl_servers, tl_stub, "6281299990002")
+    eko.run(UNCERTAIN_CASE)
+    row = eko.feedback_message()
+    assert row.body["interactive"]["type"] == "list"
+    ask = [o for o in wa_options(row) if o["title"] == "Tanya TL"]
+    assert ask
+    eko.post(wa_list_reply(eko.wa_id, ask[0]["id"], "Tanya TL"))
+    to_tl = [
+        c
+        for c in eko.last
+        if c.method == "sendMessage" and str(c.body["chat_id"]) == str(TL_CHAT["id"])
+    ]
+    assert len(to_tl) == 1 and mask("wa:6281299990002") in to_tl[0].body["text"]
+    assert any("terkirim ke TL" in wa_shown_text(c) for c in eko.sent())
+    tl = tg_user(719998, "TL Fajar")
+    question = sent_message(to_tl[0], TL_CHAT, TG_BOT)
+    answer = tg_message(TL_CHAT, tl, "Cek dulu ke SOO, jangan janji SLA.", reply_to=question)
+    requests.post(
+        f"{base}/webhooks/telegram/webhook",
+        json=answer,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+        timeout=60,
+    ).raise_for_status()
+    delivered = [c for c in tl_stub.calls if c.method == "messages" and c.body["to"] == eko.wa_id]
+    assert [wa_shown_text(c) for c in delivered][-1] == (
+        "💬 Jawaban TL: Cek dulu ke SOO, jangan janji SLA."
+    )
