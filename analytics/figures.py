@@ -162,17 +162,17 @@ def _extract_conversation(sender: str, stream: List[Dict[str, Any]], out: Extrac
             if not isinstance(value, dict) or value.get("kind") not in FEEDBACK_KINDS:
                 continue
             out.feedback.append({"time": ts, "sender": sender, **value})
-            case = cases.get(str(value.get("answer_id")))
-            if case is None:
+            target = cases.get(str(value.get("answer_id")))
+            if target is None:
                 continue
             if value["kind"] in VERDICTS:
-                case.feedback = value["kind"]
+                target.feedback = value["kind"]
             elif value["kind"] == "reason":
-                case.reason = mask(str(value.get("reason") or ""))
+                target.reason = mask(str(value.get("reason") or ""))
             elif value["kind"] in ("copy_ticket", "copy_note"):
-                case.copied = True
+                target.copied = True
             elif value["kind"] == "ask_tl":
-                case.asked_tl = True
+                target.asked_tl = True
         elif kind in ("restart", "session_started"):
             pending = []
 

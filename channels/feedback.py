@@ -418,7 +418,7 @@ def case_summaries(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         elif kind == "slot" and event.get("name") == FEEDBACK_SLOT:
             value = event.get("value")
             verdict = value.get("kind") if isinstance(value, dict) else None
-            if verdict in ("up", "down", "wrong_case"):
+            if isinstance(value, dict) and verdict in ("up", "down", "wrong_case"):
                 verdicts[str(value.get("answer_id"))] = str(verdict)
         custom = (event.get("data") or {}).get("custom") if kind == "bot" else None
         if not isinstance(custom, dict) or custom.get("type") != "sop_result":
