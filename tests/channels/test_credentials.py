@@ -30,7 +30,7 @@ def test_default_credentials_load_without_platform_settings(no_platform_env: Non
     assert names == {
         "rest": "channels.rest",
         "widget": "channels.widget",
-        "socketio": "rasa.core.channels.socketio",
+        "socketio": "channels.socketio",
     }
 
 
@@ -70,7 +70,12 @@ def test_run_sh_picks_the_channels_file_only_with_a_platform_token() -> None:
 
 
 def test_channels_file_loads_with_only_telegram_set(no_platform_env: None) -> None:
-    env = {"TELEGRAM_TOKEN": "1:a", "TELEGRAM_SECRET": "s", "TELEGRAM_BOT_NAME": "bot"}
+    env = {
+        "TELEGRAM_TOKEN": "1:a",
+        "TELEGRAM_SECRET": "s",
+        "TELEGRAM_BOT_NAME": "bot",
+        "TELEGRAM_ALLOWED_CHATS": "-1001555000111",
+    }
     names = [
         "TELEGRAM_WEBHOOK_URL",
         "TELEGRAM_API_BASE",
@@ -97,3 +102,47 @@ def test_channels_file_loads_with_only_telegram_set(no_platform_env: None) -> No
     assert telegram.bot_name == "bot"  # type: ignore[attr-defined]
     assert not whatsapp.configured  # type: ignore[attr-defined]
     assert whatsapp.api.url.startswith("https://graph.facebook.com/v21.0/")  # type: ignore[attr-defined]
+
+
+def test_a_chat_channel_without_allowlist_stops_the_start(
+    no_platform_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.access import ChannelConfigError
+
+    monkeypatch.delenv("ALLOW_ANY_CHAT", raising=False)
+    for name, value in {"TELEGRAM_TOKEN": "1:a", "TELEGRAM_SECRET": "s"}.items():
+        monkeypatch.setenv(name, value)
+    for name in ["TELEGRAM_BOT_NAME", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_API_BASE"] + [
+        f"WHATSAPP_{n}"
+        for n in [
+            "TOKEN",
+            "PHONE_NUMBER_ID",
+            "APP_SECRET",
+            "VERIFY_TOKEN",
+            "API_BASE",
+            "API_VERSION",
+        ]
+    ]:
+        monkeypatch.setenv(name, "")
+    with pytest.raises(ChannelConfigError, match="ALLOW_ANY_CHAT=1"):
+        create_http_input_channels(None, str(ROOT / "credentials.channels.yml"))
+
+
+async def test_socketio_messages_pass_the_input_guard() -> None:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from channels.socketio import guarded
+
+    seen = []
+
+    async def rasa(message: UserMessage) -> None:
+        seen.append(message.text)
+
+    handle = guarded(rasa)
+    out = CollectingOutputChannel()
+    await handle(UserMessage("x" * 50_000, out, "s1"))
+    await handle(UserMessage(" \x00 ", out, "s1"))
+    await handle(UserMessage("pulsa\u200b blm masuk", out, "s1"))
+    assert seen == ["pulsa blm masuk"]
+    assert "batas 2.000 karakter" in out.messages[0]["text"]
+    assert "kosong" in out.messages[1]["text"]
