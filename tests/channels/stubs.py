@@ -37,6 +37,7 @@ class ApiCall:
     method: str  # Telegram method ("sendMessage") or "messages" for WhatsApp
     body: Dict[str, Any]
     headers: Dict[str, str]
+    response: Any = None  # what the stub answered
 
 
 class ApiStub:
@@ -65,6 +66,7 @@ class ApiStub:
                     queued = stub._failures.get(method) or []
                     failure = queued.pop(0) if queued else None
                 status, answer = failure if failure else (200, stub.answer(call))
+                call.response = answer
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
