@@ -529,7 +529,8 @@ class WhatsAppConnector(InputChannel):
             for value in _values_of(data):
                 log_statuses(value)
                 contacts = _dicts(value.get("contacts"))
-                business = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+                metadata = value.get("metadata")
+                business: Dict[str, Any] = metadata if isinstance(metadata, dict) else {}
                 for message in _dicts(value.get("messages")):
                     try:
                         await self.handle_message(message, contacts, business, on_new_message)
