@@ -89,6 +89,11 @@ HELP_COMMANDS = ("bantuan", "help", "start")
 Button = Dict[str, str]
 
 
+def sender_id(wa_id: str) -> str:
+    """The conversation of a WhatsApp user (phone number or business-scoped id)."""
+    return f"wa:{wa_id}"
+
+
 def retry_delays() -> List[float]:
     raw = os.environ.get("WHATSAPP_RETRY_DELAYS", "3,6")
     return [float(x) for x in raw.split(",") if x.strip()]
@@ -140,7 +145,7 @@ class Peer:
     def sender(self) -> str:
         if self.group_id:
             return f"wa:g:{self.group_id}:{self.person}"
-        return f"wa:{self.person}"
+        return sender_id(self.person)
 
     def target(self) -> Dict[str, str]:
         """The addressing fields of a send: a group, a phone number, or a BSUID."""
