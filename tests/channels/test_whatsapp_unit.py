@@ -154,3 +154,40 @@ def test_wrong_notification_shapes_yield_nothing(data: object) -> None:
     from channels.whatsapp import _values_of
 
     assert _values_of(data) == []
+
+
+async def test_only_allowed_numbers_are_served(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rasa.core.channels.channel import UserMessage
+
+    from channels.access import REFUSAL, ChannelConfigError
+    from channels.whatsapp import WhatsAppConnector
+
+    monkeypatch.delenv("ALLOW_ANY_CHAT", raising=False)
+    monkeypatch.delenv("WHATSAPP_ALLOWED_NUMBERS", raising=False)
+    with pytest.raises(ChannelConfigError, match="WHATSAPP_ALLOWED_NUMBERS"):
+        WhatsAppConnector("t", "106", "secret", "verify", "http://stub")
+    monkeypatch.setenv("WHATSAPP_ALLOWED_NUMBERS", "+6281200000001, ID.777")
+    connector = WhatsAppConnector("t", "106", "secret", "verify", "http://stub")
+    connector.api = api = FakeApi()
+    received: List[str] = []
+
+    async def bot(message: UserMessage) -> None:
+        received.append(message.sender_id)
+
+    def message(**fields: Any) -> Dict[str, Any]:
+        return {
+            "id": f"wamid.{len(api.sent)}{fields}",
+            "type": "text",
+            "text": {"body": "pulsa"},
+            **fields,
+        }
+
+    for _ in range(2):
+        await connector.handle_message(message(**{"from": "6289999999999"}), [], {}, bot)
+    assert received == [] and [m["text"]["body"] for m in api.sent] == [REFUSAL]
+    assert "6289999999999" not in caplog.text and "62*********99" in caplog.text
+    await connector.handle_message(message(**{"from": "6281200000001"}), [], {}, bot)
+    await connector.handle_message(message(from_user_id="ID.777"), [], {}, bot)
+    assert received == ["wa:6281200000001", "wa:ID.777"]
