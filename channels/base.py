@@ -148,10 +148,20 @@ async def handle_json_message(
     if extra_metadata is not None:
         metadata = extra_metadata(metadata or {}) or None
     if state is not None:
-        questions = Questions(await state.get(request.app))
-        messages = await run_question_turn(
-            questions, on_new_message, sender, text, input_channel, metadata, agent_domain(request)
-        )
+        try:
+            questions = Questions(await state.get(request.app))
+            messages = await run_question_turn(
+                questions,
+                on_new_message,
+                sender,
+                text,
+                input_channel,
+                metadata,
+                agent_domain(request),
+            )
+        except Exception:  # the channel state (Redis) failing: the busy answer, never a 5xx
+            logger.exception("%s: channel state failed for %s", input_channel, sender)
+            messages = [{"recipient_id": sender, "text": busy_text(agent_domain(request))}]
     else:
         messages = await run_turn(
             on_new_message, sender, text, input_channel, metadata, agent_domain(request)

@@ -240,6 +240,12 @@ class TelegramOutput(OutputChannel):
             markup = {"inline_keyboard": keyboard_rows(pairs)}
             info = {"owner": self.owner, "chat_id": self.chat_id, "buttons": buttons}
             if self.questions is not None:
+                replaced = await self.questions.drop_pending(self.sender)
+                if replaced and replaced.get("message_id"):  # a newer question replaces it
+                    await self.api.call(
+                        "editMessageReplyMarkup",
+                        {"chat_id": replaced["chat_id"], "message_id": replaced["message_id"]},
+                    )
                 await self.questions.asked(self.sender, info, token)
         elif ask and self.group:
             # the agent's client opens a reply to this message: answering needs no mention

@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 
 from channels.base import OnNewMessage, handle_json_message, json_error
 from channels.output import history_from_events
+from channels.questions import Questions
 from channels.state import StateHolder
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,19 @@ class WidgetConnector(InputChannel):
     def __init__(self) -> None:
         self.state = StateHolder()
 
+    async def mark_pending(
+        self, request: Request, sender: str, messages: List[Dict[str, Any]]
+    ) -> None:
+        """A reloaded page gets the token of the question still pending on its last answer,
+        so its buttons keep working (and stay bound to that question)."""
+        if not messages or messages[-1].get("role") != "bot" or not messages[-1].get("buttons"):
+            return
+        state = await self.state.get(request.app)
+        token = await state.get(f"pend:{sender}")
+        info = await Questions(state).info(token) if token else None
+        if info is not None and info.get("buttons") == messages[-1]["buttons"]:
+            messages[-1]["question"] = token
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("widget_webhook", __name__)
 
@@ -144,6 +158,10 @@ class WidgetConnector(InputChannel):
                 return json_error(503, "Riwayat percakapan tidak bisa dibaca saat ini.")
             if messages is None:
                 return json_error(503, "Asisten belum siap.")
+            try:
+                await self.mark_pending(request, sender, messages)
+            except Exception:  # without the token a press counts as typed text
+                logger.exception("widget: reading the pending question of %s failed", sender)
             return response.json({"sender": sender, "messages": messages})
 
         return bp

@@ -348,6 +348,12 @@ def test_widget_buttons_belong_to_their_question(fake_server: FakeServer) -> Non
     widget(fake_server, sender, "mulai")
     (question,) = widget(fake_server, sender, "081299990000")
     token = question["question"]
+    # a reloaded page: the history gives the pending question's token to its buttons
+    history = requests.get(
+        f"{fake_server.url}/webhooks/widget/history", params={"sender": sender}, timeout=30
+    ).json()["messages"]
+    assert history[-1]["question"] == token
+    assert all("question" not in m for m in history[:-1])
     before = len(fake_server.bot.received)
     answer = widget(fake_server, sender, "/deny", display="Tidak", question=token)
     assert answer[-1]["custom"]["type"] == "sop_result"

@@ -281,3 +281,18 @@ async def test_anonymous_admins_are_asked_to_write_as_themselves(
     assert "admin anonim" in api.calls[0]["text"]
     await connector.handle_message(tg_anonymous_admin(GROUP, "rapat jam 3")["message"], bot)
     assert len(api.calls) == 1  # not addressed: silent
+
+
+async def test_a_newer_question_takes_the_keyboard_of_the_older_one_away() -> None:
+    api = FakeApi()
+    questions = Questions(MemoryState())
+    out = TelegramOutput(api, questions, chat_id=111, owner=111)
+    yes_no = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "payload": "/deny"}]
+    await out.send_response("s", {"text": "Pilih kasus:", "buttons": yes_no})
+    await out.send_response("s", {"text": "Sudah cek saldo?", "buttons": yes_no})
+    assert [c["method"] for c in api.calls] == [
+        "sendMessage",
+        "editMessageReplyMarkup",
+        "sendMessage",
+    ]
+    assert api.calls[1] == {"method": "editMessageReplyMarkup", "chat_id": 111, "message_id": 1}
