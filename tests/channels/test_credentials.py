@@ -52,7 +52,9 @@ def run_sh_choice(env: Dict[str, str]) -> str:
     script = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
     block = re.search(r"# >>> channels.*?# <<< channels <<<", script, re.S)
     assert block, "the channels block of scripts/run.sh is missing"
-    clean = {k: v for k, v in os.environ.items() if not PLATFORM_VARS.match(k)}
+    clean = {
+        k: v for k, v in os.environ.items() if not PLATFORM_VARS.match(k) and k != "ALLOW_ANY_CHAT"
+    }
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.group(0) + '\necho "$credentials"'],
         env={**clean, **env},
@@ -65,8 +67,26 @@ def run_sh_choice(env: Dict[str, str]) -> str:
 
 def test_run_sh_picks_the_channels_file_only_with_a_platform_token() -> None:
     assert run_sh_choice({}) == "credentials.yml"
-    assert run_sh_choice({"TELEGRAM_TOKEN": "1:a"}) == "credentials.channels.yml"
-    assert run_sh_choice({"WHATSAPP_TOKEN": "t"}) == "credentials.channels.yml"
+    tg = {"TELEGRAM_TOKEN": "1:a", "TELEGRAM_ALLOWED_USERS": "111"}
+    assert run_sh_choice(tg) == "credentials.channels.yml"
+    wa = {"WHATSAPP_TOKEN": "t", "WHATSAPP_ALLOWED_NUMBERS": "6281200000001"}
+    assert run_sh_choice(wa) == "credentials.channels.yml"
+    assert run_sh_choice({"WHATSAPP_TOKEN": "t", "ALLOW_ANY_CHAT": "1"}) == (
+        "credentials.channels.yml"
+    )
+
+
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"TELEGRAM_TOKEN": "1:a"}, "TELEGRAM_ALLOWED_CHATS"),
+        ({"WHATSAPP_TOKEN": "t", "TELEGRAM_ALLOWED_USERS": "1"}, "WHATSAPP_ALLOWED_NUMBERS"),
+    ],
+)
+def test_run_sh_refuses_a_chat_channel_without_allowlist(env: Dict[str, str], named: str) -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        run_sh_choice(env)
+    assert named in failed.value.stderr
 
 
 def test_channels_file_loads_with_only_telegram_set(no_platform_env: None) -> None:
