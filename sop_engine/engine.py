@@ -331,7 +331,7 @@ class SopEngine:
             title=outcome.title,
             steps=steps,
             ticket=ticket,
-            source=f"{self.sop.source} (halaman: {self.sop.page}; bagian: {outcome.ref})",
+            source=self.sop.cite(outcome.ref),
             warnings=warnings,
             escalation=outcome.escalation,
             uncertain=outcome.uncertain,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+import threading
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import yaml
 from pydantic import ValidationError
@@ -77,6 +77,24 @@ class SopRegistry:
         return names
 
 
-@lru_cache(maxsize=1)
+_current: Optional[SopRegistry] = None
+_swap = threading.Lock()
+
+
 def default_registry() -> SopRegistry:
-    return SopRegistry.from_directory()
+    """The SOPs the assistant serves: loaded at first use, replaced by a reload."""
+    global _current
+    if _current is None:
+        with _swap:
+            if _current is None:
+                _current = SopRegistry.from_directory()
+    return _current
+
+
+def replace_default_registry(new: SopRegistry) -> Optional[SopRegistry]:
+    """Serves ``new`` from now on and returns the previous registry. Callers build and check
+    ``new`` first, so a broken file never replaces a working set."""
+    global _current
+    with _swap:
+        old, _current = _current, new
+    return old
