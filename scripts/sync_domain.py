@@ -67,7 +67,7 @@ def _dump(data: Any, indent: str) -> str:
 def _fill_regions(text: str, path: Path, contents: Dict[str, Any]) -> str:
     seen: List[str] = []
 
-    def replace(found: "re.Match[str]") -> str:
+    def replace(found: re.Match[str]) -> str:
         name, indent = found["name"], found["indent"]
         if name not in contents:
             raise SystemExit(f"{path}: unknown generated part '{name}'")

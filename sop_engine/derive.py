@@ -49,9 +49,7 @@ def _data_slot(spec_entity: Any, name: str, not_intent: List[str]) -> Dict[str, 
     if spec_entity:
         mappings.append({"type": "from_entity", "entity": spec_entity})
     mappings.append({"type": "from_entity", "entity": "choice", "conditions": _requested(name)})
-    mappings.append(
-        {"type": "from_text", "not_intent": not_intent, "conditions": _requested(name)}
-    )
+    mappings.append({"type": "from_text", "not_intent": not_intent, "conditions": _requested(name)})
     return {"mappings": mappings}
 
 
@@ -147,9 +145,7 @@ def menu_responses(registry: SopRegistry) -> Dict[str, Any]:
     listing = "\n".join(f"- {menu_of(e).summary}" for e in engines)
     examples = _quoted_list([menu_of(e).example for e in engines])
     return {
-        "utter_greet": [
-            {"text": f"Halo, kak. Ceritakan kasus pelanggannya, misalnya {examples}."}
-        ],
+        "utter_greet": [{"text": f"Halo, kak. Ceritakan kasus pelanggannya, misalnya {examples}."}],
         "utter_help": [
             {
                 "text": "Saya membantu menjalankan Pansol untuk kasus berikut:\n"

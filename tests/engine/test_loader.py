@@ -11,7 +11,6 @@ from sop_engine.loader import NON_SOP_FILES, SOP_DIR, SopLoadError, SopRegistry,
 from sop_engine.slot_values import known_validators
 
 
-
 def test_every_sop_file_loads_as_its_own_intent() -> None:
     files = sorted(p for p in SOP_DIR.glob("*.yaml") if p.name not in NON_SOP_FILES)
     registry = SopRegistry.from_directory()
