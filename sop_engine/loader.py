@@ -23,17 +23,18 @@ class SopLoadError(RuntimeError):
 
 
 def load_sop_file(path: Path) -> SopFile:
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise SopLoadError(f"{path}: invalid YAML: {exc}") from exc
     try:
         return SopFile.parse_obj(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()
-        )
-        raise SopLoadError(f"{path}: {problems}") from exc
+        from sop_engine.check import schema_findings  # the line of each field, as sop-check
+
+        problems = "; ".join(f.render(path) for f in schema_findings(raw, yaml.compose(text), exc))
+        raise SopLoadError(problems) from exc
 
 
 class SopRegistry:
