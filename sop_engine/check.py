@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 from pydantic import ValidationError
@@ -58,10 +58,12 @@ def _child(node: yaml.Node, key: Union[str, int]) -> Optional[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if key_node.value == str(key):
-                return value_node
+                found: yaml.Node = value_node
+                return found
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int):
         if 0 <= key < len(node.value):
-            return node.value[key]
+            item: yaml.Node = node.value[key]
+            return item
     return None
 
 
@@ -95,7 +97,7 @@ def _key_line(root: Optional[yaml.Node], loc: Sequence[Union[str, int]]) -> Opti
 
 
 # Root validator messages start with where the problem is (models.SopFile._references_exist).
-_WHERE = [
+_WHERE: List[Tuple[re.Pattern[str], Callable[[re.Match[str], Any], Loc]]] = [
     (re.compile(r"^rules\[(\d+)\]"), lambda m, sop: ("rules", int(m[1]))),
     (re.compile(r"^outcomes\.([\w]+)\.ticket"), lambda m, sop: ("outcomes", m[1], "ticket")),
     (re.compile(r"^outcomes\.([\w]+)"), lambda m, sop: ("outcomes", m[1])),
@@ -152,8 +154,28 @@ _PYDANTIC_MESSAGES = {
 }
 
 
+# The schema's own messages (models.py), said for an SOP owner
+_SCHEMA_MESSAGES = [
+    (re.compile(r"unknown outcome '([^']+)'"), r"hasil '\1' tidak ada di bagian outcomes"),
+    (
+        re.compile(r"unknown fact '([^']+)'"),
+        r"'\1' tidak dikenal: bukan slot, pertanyaan (questions) atau fakta turunan (derived)",
+    ),
+    (
+        re.compile(r"outcomes never reached by a rule: (.*)"),
+        r"hasil berikut tidak dipilih aturan mana pun: \1",
+    ),
+    (re.compile(r"a matcher needs exactly one operator.*"), "tulis tepat satu pembanding"),
+]
+
+
 def _translate(message: str) -> str:
-    return _PYDANTIC_MESSAGES.get(message, message)
+    if message in _PYDANTIC_MESSAGES:
+        return _PYDANTIC_MESSAGES[message]
+    for pattern, said in _SCHEMA_MESSAGES:
+        if pattern.search(message):
+            return pattern.sub(said, message)
+    return message
 
 
 def schema_findings(raw: Any, root: Optional[yaml.Node], exc: ValidationError) -> List[Finding]:

@@ -57,7 +57,7 @@ def test_a_good_file_has_no_errors_and_no_warnings(tmp_path: Path) -> None:
             "    outcome: kirim_lagi",
             "rules[1]",
             "  - when: {check_uji_esim_qr_baru: false}",
-            "unknown outcome 'kirim_lagi'",
+            "hasil 'kirim_lagi' tidak ada",
         ),
     ],
 )
