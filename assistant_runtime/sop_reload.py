@@ -79,8 +79,8 @@ def _flow_intents() -> List[str]:
 
 def reload_sops(directory: Optional[Path] = None) -> ReloadResult:
     """Loads the SOP files again; replaces the served set only if all of them are usable."""
-    current = default_registry()
     try:
+        current = default_registry()
         new = SopRegistry.from_directory(directory) if directory else SopRegistry.from_directory()
         old_sig = derive.model_signature(current, _flow_intents())
         new_sig = derive.model_signature(new, _flow_intents())
@@ -157,6 +157,12 @@ class SopReloadPlugin:
 
             loop.add_signal_handler(signal.SIGHUP, hangup)
 
+        async def load_now(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+            # a broken file stops the start with the file, line and field named, instead of
+            # failing the first conversation; and a reload compares with what was served
+            default_registry()
+
+        app.register_listener(load_now, "before_server_start")
         app.register_listener(on_hangup, "after_server_start")
 
 
