@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import yaml
 from pydantic import ValidationError
 
-from sop_engine.engine import UNCERTAIN_OUTCOME, SopEngine
+from sop_engine.engine import UNCERTAIN_OUTCOME, SopEngine, match
 from sop_engine.models import Condition, Matcher, SopFile
 from sop_engine.render import result_text
 from sop_engine.slot_values import known_validators
@@ -285,8 +285,6 @@ def implies(narrow: Matcher, wide: Matcher) -> bool:
     """True when every value matching ``narrow`` matches ``wide`` (False when unsure)."""
     values = _values(narrow)
     if values is not None:
-        from sop_engine.engine import match
-
         return all(match(wide, v) is True for v in values)
     if narrow.known is not None or wide.known is not None:
         return narrow.known is not None and narrow.known == wide.known
