@@ -9,6 +9,7 @@ Exit status 1 when a file has errors (the assistant would refuse to load it).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -21,7 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import sync_domain  # noqa: E402
 
-from sop_engine.check import Finding, Report, check_file, render_report  # noqa: E402
+from sop_engine.check import Finding, Report, check_file, line_of, render_report  # noqa: E402
 from sop_engine.loader import NON_SOP_FILES, SOP_DIR, SopLoadError, SopRegistry, load_sop_file  # noqa: E402
 
 NLU_DIR = ROOT / "data" / "nlu"
@@ -39,24 +40,49 @@ def nlu_examples(intent: str) -> int:
     return count
 
 
+def _line_in_file(report: Report, message: str) -> tuple[Optional[int], str]:
+    """The line of this file that a cross-file problem is about, when the message names it."""
+    sop = report.sop
+    assert sop is not None
+    root = yaml.compose(report.path.read_text(encoding="utf-8"))
+    for kind, section, names in (
+        ("slot", "slots", [s.name for s in sop.slots]),
+        ("question", "questions", [q.name for q in sop.questions]),
+    ):
+        for index, name in enumerate(names):
+            if re.search(rf"\b{kind} {re.escape(name)}\b", message):
+                return line_of(root, (section, index)), f"{section}[{index}]"
+    for key in ("menu", "intent"):
+        if key in message:
+            return line_of(root, (key,)), key
+    return None, "(antar file SOP)"
+
+
 def project_findings(report: Report) -> tuple[List[Finding], List[Finding], Optional[str]]:
     """Errors, warnings and the next step (reload or retrain) for a file that loads."""
     sop = report.sop
     assert sop is not None
-    others = [
-        load_sop_file(p)
-        for p in sorted(SOP_DIR.glob("*.yaml"))
-        if p.name not in NON_SOP_FILES and p.stem != sop.id
-    ]
     errors: List[Finding] = []
     warnings: List[Finding] = []
+    try:
+        others = [
+            load_sop_file(p)
+            for p in sorted(SOP_DIR.glob("*.yaml"))
+            if p.name not in NON_SOP_FILES and p.stem != sop.id
+        ]
+    except SopLoadError as exc:
+        warnings.append(
+            Finding(None, "(file SOP lain)", f"file lain rusak, kecocokan tidak diperiksa: {exc}")
+        )
+        return errors, warnings, None
     try:
         # in file name order, as the assistant loads them (the generated order follows it)
         registry = SopRegistry(sorted(others + [sop], key=lambda s: s.id))
         domain = sync_domain.render_domain(registry)
         rules = sync_domain.render_rules(registry)
     except (SopLoadError, ValueError) as exc:
-        errors.append(Finding(None, "(antar file SOP)", f"tidak cocok dengan file SOP lain: {exc}"))
+        line, where = _line_in_file(report, str(exc))
+        errors.append(Finding(line, where, f"tidak cocok dengan file SOP lain: {exc}"))
         return errors, warnings, None
     examples = nlu_examples(sop.intent)
     if examples == 0:

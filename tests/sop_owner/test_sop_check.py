@@ -13,7 +13,7 @@ from sop_engine.check import check_file, render_report
 from sop_engine.engine import SopEngine
 from sop_engine.loader import SopLoadError, load_sop_file
 from sop_engine.render import result_text
-from tests.sop_owner.sixth_sop import OUTCOME_TEXT, SOP_YAML
+from tests.sop_owner.sixth_sop import INTENT, OUTCOME_TEXT, SOP_YAML
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
@@ -196,3 +196,43 @@ def test_the_shipped_files_need_no_retraining(capsys: pytest.CaptureFixture[str]
     assert cli.main([]) == 0
     out = capsys.readouterr().out
     assert out.count("tidak perlu melatih ulang") == out.count("Pemeriksaan SOP:") >= 5
+
+
+@pytest.mark.parametrize(
+    "old, new, where, field, reason",
+    [
+        (
+            "    entity: msisdn",
+            "    entity: nomor_hp",
+            "  - name: msisdn",
+            "slots[0]",
+            "slot msisdn: entity/multiple differ",
+        ),
+        (
+            f"intent: {INTENT}",
+            "intent: callback",
+            "intent:",
+            "intent",
+            "duplicate SOP id or intent",
+        ),
+    ],
+)
+def test_a_clash_with_the_other_sop_files_names_the_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    old: str,
+    new: str,
+    where: str,
+    field: str,
+    reason: str,
+) -> None:
+    import scripts.sop_check as cli
+
+    text = SOP_YAML.replace(old, new)
+    path = write(tmp_path, text)
+    assert cli.main([str(path)]) == 1
+    out = capsys.readouterr().out
+    expected = (
+        f"{path}, baris {line_no(text, where)}, kolom '{field}': tidak cocok dengan file SOP lain"
+    )
+    assert any(expected in line and reason in line for line in out.splitlines()), out
