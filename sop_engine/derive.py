@@ -2,8 +2,8 @@
 
 Plain data in, plain data out (no Rasa import): ``scripts/sync_domain.py`` writes it into
 domain.yml and data/rules.yml, and the action server compares it before a reload
-(``actions/reload.py``), because a change here needs a new model while a change of wording
-or rules does not.
+(``assistant_runtime/sop_reload.py``), because a change here needs a new model while a change
+of wording or rules does not.
 """
 
 from __future__ import annotations

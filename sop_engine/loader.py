@@ -27,7 +27,9 @@ def load_sop_file(path: Path) -> SopFile:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SopLoadError(f"{path}: invalid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f", baris {mark.line + 1}" if mark is not None else ""
+        raise SopLoadError(f"{path}{where}: format YAML salah: {exc}") from exc
     try:
         return SopFile.parse_obj(raw)
     except ValidationError as exc:
