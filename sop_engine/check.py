@@ -4,9 +4,10 @@
   YAML node tree, whose nodes carry their line);
 - every rule with the answer the agent would see, rendered by the engine and the renderer
   the assistant uses (the rule's own conditions taken as the facts);
-- flags: a text without a page reference, an expired or soon-expiring page (in the agents'
-  zone), a page without id or version, rules that an earlier rule always wins over and
-  conditions no answer can meet, so outcomes that no rule can reach.
+- flags: a text without a page reference, a {placeholder} that is no fact of the SOP, an
+  expired or soon-expiring page (in the agents' zone), a page without id or version, rules
+  that an earlier rule always wins over and conditions no answer can meet, so outcomes that
+  no rule can reach.
 
 No Rasa import: the checks on the project around the file (domain, NLU examples) are added by
 scripts/sop_check.py.
@@ -15,6 +16,7 @@ scripts/sop_check.py.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -394,6 +396,49 @@ def _ref_findings(raw: Any, root: Optional[yaml.Node]) -> List[Finding]:
     return found
 
 
+def _placeholder_findings(sop: SopFile, raw: Any, root: Optional[yaml.Node]) -> List[Finding]:
+    """A {name} in a text that is no fact of this SOP would always show '[belum diketahui]'."""
+    known = (
+        {s.name for s in sop.slots}
+        | {q.name for q in sop.questions}
+        | {d.name for d in sop.derived}
+        | {"active_sop"}
+    )
+    found: List[Finding] = []
+
+    def visit(node: Any, loc: Loc) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "value", "kip", "escalation", "title") and isinstance(
+                    value, str
+                ):
+                    try:
+                        names = [n for _, n, _, _ in string.Formatter().parse(value) if n]
+                    except ValueError:
+                        names = ["{"]
+                    unknown = sorted({n for n in names if n not in known})
+                    if unknown:
+                        found.append(
+                            Finding(
+                                _key_line(root, loc + (key,)),
+                                _field_name(loc + (key,)),
+                                f"{', '.join('{' + n + '}' for n in unknown)} bukan slot, "
+                                "pertanyaan atau fakta turunan SOP ini: agent akan melihat "
+                                "[belum diketahui]. Salah ketik? (Kurung kurawal biasa: {{ }})",
+                            )
+                        )
+                else:
+                    visit(value, loc + (key,))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                visit(value, loc + (i,))
+
+    for section in ("outcomes", "ticket_fields"):
+        if isinstance(raw, dict) and section in raw:
+            visit(raw[section], (section,))
+    return found
+
+
 def _rule_findings(sop: SopFile, root: Optional[yaml.Node]) -> List[Finding]:
     found = []
     live: Dict[str, int] = {name: 0 for name in sop.outcomes}
@@ -516,6 +561,7 @@ def check_file(path: Path, now: Optional[datetime] = None) -> Report:
         )
     report.warnings.extend(_page_findings(sop, root, now.astimezone(agent_timezone()).date()))
     report.warnings.extend(_ref_findings(raw, root))
+    report.warnings.extend(_placeholder_findings(sop, raw, root))
     report.warnings.extend(_rule_findings(sop, root))
     report.branches = _branches(sop, root, now)
     return report

@@ -236,3 +236,15 @@ def test_a_clash_with_the_other_sop_files_names_the_line(
         f"{path}, baris {line_no(text, where)}, kolom '{field}': tidak cocok dengan file SOP lain"
     )
     assert any(expected in line and reason in line for line in out.splitlines()), out
+
+
+def test_a_placeholder_that_is_no_fact_is_flagged(tmp_path: Path) -> None:
+    text = SOP_YAML.replace("ke {msisdn}.", "ke {msidn}.")
+    path = write(tmp_path, text)
+    warnings = messages(path)
+    step_line = line_no(text, '      - text: "Kirim ulang')
+    assert any(
+        f"baris {step_line}, kolom 'outcomes.kirim_ulang.steps[0].text'" in w and "{msidn}" in w
+        for w in warnings
+    ), warnings
+    assert not any("{msisdn}" in w for w in messages(write(tmp_path, SOP_YAML, "ok.yaml")))
