@@ -207,13 +207,27 @@ async def _on_message(connector: Any, agent: Any, message: Dict[str, Any]) -> bo
     return False
 
 
+def _allowed(connector: Any, chat_id: Any, user_id: Any) -> bool:
+    allowed = getattr(connector, "allowed", None)
+    return True if allowed is None else bool(allowed(chat_id, user_id))
+
+
 async def handle_update(connector: Any, agent: Any, update: Dict[str, Any]) -> bool:
     """True when the update was feedback, a reason, a TL reply or /riwayat (handled here,
-    not a user turn)."""
+    not a user turn). Agents outside the connector's allowlist are left to the connector."""
     if agent is None:
         return False
-    if isinstance(update.get("callback_query"), dict):
-        return await _on_callback(connector, agent, update["callback_query"])
-    if isinstance(update.get("message"), dict):
-        return await _on_message(connector, agent, update["message"])
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        chat_id = ((query.get("message") or {}).get("chat") or {}).get("id")
+        if not _allowed(connector, chat_id, (query.get("from") or {}).get("id")):
+            return False
+        return await _on_callback(connector, agent, query)
+    message = update.get("message")
+    if isinstance(message, dict):
+        chat_id = (message.get("chat") or {}).get("id")
+        tl_chat = str(chat_id) == os.environ.get("TL_TELEGRAM_CHAT_ID", "")
+        if not tl_chat and not _allowed(connector, chat_id, (message.get("from") or {}).get("id")):
+            return False
+        return await _on_message(connector, agent, message)
     return False

@@ -50,7 +50,7 @@ class ReasonPrompts:
 REASONS = ReasonPrompts()
 
 
-def row_payload(wa_id: str, result: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def row_payload(target: Dict[str, str], result: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The interactive message with the feedback options of one SOP answer."""
     answer_id = result.get("answer_id")
     if not isinstance(answer_id, str) or not feedback.ANSWER_ID_RE.match(answer_id):
@@ -80,12 +80,15 @@ def row_payload(wa_id: str, result: Dict[str, Any]) -> Optional[Dict[str, Any]]:
                 ],
             },
         }
-    return {"to": wa_id, "type": "interactive", "interactive": interactive}
+    return {**target, "type": "interactive", "interactive": interactive}
 
 
 async def send_feedback_row(out: Any, result: Optional[Dict[str, Any]]) -> None:
-    """After an SOP answer (called by WhatsAppOutput.send_response)."""
-    payload = row_payload(out.wa_id, result or {})
+    """After an SOP answer (called by WhatsAppOutput.send_bundled). Not in groups: WhatsApp
+    has no interactive messages there."""
+    if out.peer.group_id:
+        return
+    payload = row_payload(out.peer.target(), result or {})
     if payload is not None:
         await out.api.send(payload)
 
@@ -96,21 +99,26 @@ def _reply_id(message: Dict[str, Any]) -> str:
     return str(reply.get("id") or "") if isinstance(reply, dict) else ""
 
 
-async def _text(connector: Any, wa_id: str, text: str) -> Optional[Any]:
+async def _text(connector: Any, peer: Any, text: str) -> Optional[Any]:
     return await connector.api.send(
-        {"to": wa_id, "type": "text", "text": {"body": text, "preview_url": False}}
+        {**peer.target(), "type": "text", "text": {"body": text, "preview_url": False}}
     )
 
 
 async def handle_message(connector: Any, agent: Any, message: Dict[str, Any]) -> bool:
     """True when the message was feedback or a reason (handled here, not a user turn)."""
-    wa_id = str(message.get("from") or "")
-    if agent is None or not wa_id:
-        return False
-    sender = f"wa:{wa_id}"
+    from channels.whatsapp import Peer
+
+    phone = str(message.get("from") or "")
+    if agent is None or not phone or message.get("group_id"):
+        return False  # groups have no interactive messages: nothing of ours there
+    peer = Peer(phone, str(message.get("from_user_id") or ""))
+    if not connector.allowed(peer):
+        return False  # the connector refuses it as usual
+    sender = peer.sender
     match = REPLY_RE.match(_reply_id(message)) if message.get("type") == "interactive" else None
     if match is not None:
-        if not connector._first_time(str(message.get("id") or "")):
+        if not await connector._first_time(str(message.get("id") or "")):
             return True  # Meta redelivered it
         answer_id, kind = match.group(1), KIND_OF[match.group(2)]
         try:
@@ -123,18 +131,18 @@ async def handle_message(connector: Any, agent: Any, message: Dict[str, Any]) ->
             text = error.message
             kind = ""
         if kind == "down":
-            sent = await _text(connector, wa_id, REASON_PROMPT)
+            sent = await _text(connector, peer, REASON_PROMPT)
             ids = [m.get("id") for m in (sent or {}).get("messages") or [] if isinstance(m, dict)]
             if ids and ids[0]:
                 REASONS.add(str(ids[0]), sender, answer_id)
             return True
-        await _text(connector, wa_id, text)
+        await _text(connector, peer, text)
         return True
     context = message.get("context") or {}
     prompt = REASONS.pop(str(context.get("id") or "")) if context.get("id") else None
     if prompt is None or message.get("type") != "text" or prompt[0] != sender:
         return False
-    if not connector._first_time(str(message.get("id") or "")):
+    if not await connector._first_time(str(message.get("id") or "")):
         return True
     body = {"sender": sender, "answer_id": prompt[1], "kind": "reason"}
     body["reason"] = str((message.get("text") or {}).get("body") or "")
@@ -144,5 +152,5 @@ async def handle_message(connector: Any, agent: Any, message: Dict[str, Any]) ->
         text = feedback.THANKS["reason"]
     except feedback.FeedbackError as error:
         text = error.message
-    await _text(connector, wa_id, text)
+    await _text(connector, peer, text)
     return True
