@@ -5,6 +5,7 @@ the Bot API stub, /riwayat, and the figures read back from /ops/ and /ops/cases.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List
@@ -40,6 +41,7 @@ from tests.channels.stubs import (
     wa_body,
     wa_button_reply,
     wa_list_reply,
+    wa_reply_buttons,
     wa_shown_text,
     wa_signature,
     wa_text,
@@ -195,6 +197,8 @@ def test_fallback_and_out_of_scope_are_counted(tl_servers: Servers, ops_token: s
 # -- Telegram: feedback row, Tanya TL round trip, /riwayat --------------------------------
 
 GROUP = tg_chat(-1001555000222, "supergroup")
+# the buttons of the cases' questions, by payload
+TITLES = {"/affirm": "Ya", "/deny": "Tidak", '/inform{"choice": "lainnya"}': "Lainnya"}
 
 
 class TelegramAgent:
@@ -230,8 +234,8 @@ class TelegramAgent:
             self.post(tg_message(GROUP, self.user, f"/tanya {text}", command=True))
             return
         last = self.question()
-        if text.startswith("/"):
-            matching = [b for b in inline_buttons(last) if b["callback_data"].endswith(f":{text}")]
+        if text in TITLES:  # a button press, by the button's title
+            matching = [b for b in inline_buttons(last) if b["text"] == TITLES[text]]
             assert matching, (text, last.body)
             bot_message = sent_message(last, GROUP, TG_BOT)
             self.post(tg_callback(self.user, bot_message, matching[0]["callback_data"]))
@@ -482,10 +486,19 @@ class WhatsAppAgent:
 
     def run(self, turns: List[str]) -> None:
         for text in turns:
-            if text.startswith("/"):
-                self.post(wa_button_reply(self.wa_id, text, text))
-            else:
+            if text not in TITLES:
                 self.post(wa_text(self.wa_id, text))
+                continue
+            # a button press: the reply button with that title, else the option's number
+            question = [c for c in self.sent() if c.body.get("type") in ("interactive", "text")][-1]
+            buttons = wa_reply_buttons(question)
+            if buttons:
+                reply = next(b for b in buttons if b["title"] == TITLES[text])
+                self.post(wa_button_reply(self.wa_id, reply["id"], reply["title"]))
+                continue
+            found = re.search(rf"^(\d+)\. {TITLES[text]}$", wa_shown_text(question), re.M)
+            assert found, wa_shown_text(question)
+            self.post(wa_text(self.wa_id, found.group(1)))
 
     def feedback_message(self) -> ApiCall:
         rows = [c for c in self.sent() if wa_shown_text(c) == "Jawaban ini membantu?"]
@@ -517,7 +530,7 @@ def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
     dewi.post(wa_button_reply(dewi.wa_id, down["id"], down["title"]))
     prompt = [c for c in dewi.sent() if "Apa yang salah?" in wa_shown_text(c)]
     assert len(prompt) == 1
-    prompt_id = prompt[0].answer["messages"][0]["id"]  # type: ignore[attr-defined]
+    prompt_id = prompt[0].response["messages"][0]["id"]
     reason = wa_body(
         dewi.wa_id,
         {"type": "text", "text": {"body": "langkah 2 kurang"}, "context": {"id": prompt_id}},
