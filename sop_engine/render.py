@@ -55,17 +55,24 @@ def _shorten(text: str, limit: int) -> str:
 def interaction_note(result: SopResult) -> str:
     """One line for the solution summary the SOP pages ask agents to write in IRMA MyCX:
     the case, the first step given, the escalation and the ticket's KIP, taken from the
-    result as is (nothing added that the page does not say)."""
-    parts = [f"{result.title}."]
+    result as is (nothing added that the page does not say). A part that no longer fits in
+    :data:`NOTE_MAX_CHARS` is left out whole rather than cut."""
+    uncertain = result.uncertain or result.case_id.endswith(".tidak_tercakup")
+    ending = " Konfirmasi ke TL." if uncertain else ""
+    note = f"{result.title}."
     if result.steps:
-        parts.append(f"Solusi: {result.steps[0].rstrip('.')}.")
+        note += f" Solusi: {result.steps[0].rstrip('.')}."
+    note = _shorten(" ".join(note.split()), NOTE_MAX_CHARS - len(ending))
+    extras: List[str] = []
     if result.escalation:
-        parts.append(f"Eskalasi: {result.escalation.rstrip('.')}.")
+        extras.append(f"Eskalasi: {result.escalation.rstrip('.')}.")
     if result.ticket is not None and result.ticket.kip:
-        parts.append(f"Tiket KIP {result.ticket.kip}.")
-    if result.uncertain or result.case_id.endswith(".tidak_tercakup"):
-        parts.append("Konfirmasi ke TL.")
-    return _shorten(" ".join(" ".join(parts).split()), NOTE_MAX_CHARS)
+        extras.append(f"Tiket KIP {result.ticket.kip}.")
+    for extra in extras:
+        candidate = f"{note} {' '.join(extra.split())}"
+        if len(candidate) + len(ending) <= NOTE_MAX_CHARS:
+            note = candidate
+    return note + ending
 
 
 def result_payload(result: SopResult) -> Dict[str, Any]:

@@ -193,8 +193,8 @@
       });
     });
     var choices = [
-      ["up", "👍", "Jawaban membantu"],
-      ["down", "👎", "Jawaban salah"],
+      ["up", "👍 Membantu", "Jawaban membantu"],
+      ["down", "👎 Salah", "Jawaban salah"],
       ["wrong_case", "Salah kasus", "Kasusnya salah dikenali"],
     ];
     choices.forEach(function (choice) {

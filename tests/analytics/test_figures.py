@@ -266,3 +266,57 @@ def test_tl_message_masks_the_customer() -> None:
     assert "081234567890" not in text and "0812****7890" in text
     assert messages == ["plg 0812****7890 pulsa blm masuk"]
     assert text.endswith("Balas (reply) pesan ini untuk menjawab agen.")
+
+
+def _result(steps: List[str], kip: str = "K22", uncertain: bool = False) -> Any:
+    from sop_engine.engine import SopResult, Ticket
+
+    return SopResult(
+        case_id="pulsa_belum_masuk." + ("tidak_tercakup" if uncertain else "fintech"),
+        title="Isi ulang fintech",
+        steps=steps,
+        ticket=Ticket(kip=kip, fields={}, missing=[]),
+        source="SOP-001",
+        warnings=[],
+        escalation="Tiket",
+        uncertain=uncertain,
+    )
+
+
+@pytest.mark.parametrize(
+    "steps, kip, uncertain, expected",
+    [
+        (
+            ["Create tiket.", "Cek lagi."],
+            "K22",
+            False,
+            "Isi ulang fintech. Solusi: Create tiket. Eskalasi: Tiket. Tiket KIP K22.",
+        ),
+        (
+            ["Jangan menebak."],
+            "K1",
+            True,
+            "Isi ulang fintech. Solusi: Jangan menebak. Eskalasi: Tiket. Tiket KIP K1. "
+            "Konfirmasi ke TL.",
+        ),
+        ([], "K2", False, "Isi ulang fintech. Eskalasi: Tiket. Tiket KIP K2."),
+    ],
+)
+def test_interaction_note(steps: List[str], kip: str, uncertain: bool, expected: str) -> None:
+    from sop_engine.render import interaction_note, result_payload, result_text
+
+    result = _result(steps, kip, uncertain)
+    assert interaction_note(result) == expected
+    assert result_payload(result)["interaction_note"] == expected
+    assert result_payload(result)["uncertain"] is uncertain
+    assert f"Catatan interaksi (IRMA MyCX): {expected}" in result_text(result)
+
+
+def test_a_long_note_drops_whole_parts_and_keeps_the_tl_warning() -> None:
+    from sop_engine.render import NOTE_MAX_CHARS, interaction_note
+
+    note = interaction_note(_result(["langkah " * 60], "K" * 80, uncertain=True))
+    assert len(note) <= NOTE_MAX_CHARS and "\n" not in note
+    assert note.endswith("… Konfirmasi ke TL.") and "KIP" not in note
+    medium = interaction_note(_result(["Create tiket " * 15], "(DE)AKTIVASI " * 10))
+    assert "Eskalasi: Tiket." in medium and "KIP" not in medium  # the KIP did not fit whole

@@ -367,7 +367,8 @@ def test_widget_feedback_copy_and_history_in_chromium(tl_servers: Servers, ops_t
         note = card.find_element(By.CSS_SELECTOR, "pre.note-text").text
         assert note == sop_result(last)["interaction_note"]  # type: ignore[index]
         labels = [b.text for b in card.find_elements(By.CSS_SELECTOR, ".feedback button")]
-        assert labels == ["👍", "👎", "Salah kasus"]  # a certain answer: no "Tanya TL"
+        assert labels == ["👍 Membantu", "👎 Salah", "Salah kasus"]  # certain: no "Tanya TL"
+        assert not card.find_element(By.CSS_SELECTOR, ".feedback-reason").is_displayed()
         status = card.find_element(By.CSS_SELECTOR, ".feedback-status")
         card.find_element(By.CSS_SELECTOR, "button.fb-down").click()
         wait.until(lambda d: "👎 tercatat" in status.text)
