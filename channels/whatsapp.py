@@ -6,8 +6,9 @@
   (``sha256=`` + HMAC-SHA256 of the raw body with the app secret); 403 otherwise.
   Text, interactive replies (``button_reply`` / ``list_reply``) and template quick-reply
   buttons come in; a message id seen before (Meta redelivers, on any instance) is skipped.
-  Reactions, edits, revokes and system notices ("number changed") are ignored without a
-  reply; failed-delivery statuses and error notifications are logged.
+  Reactions, edits, revokes and system notices ("number changed"), also when delivered as
+  ``unsupported``, are ignored without a reply; failed-delivery statuses and error
+  notifications are logged.
 * One conversation per WhatsApp user: sender ``wa:<phone>``, or ``wa:<business-scoped user
   id>`` for a user whose phone number Meta withholds (usernames: ``from`` is absent,
   ``from_user_id`` is set; answers then go to ``recipient``). In a Cloud API group one
@@ -83,6 +84,9 @@ OPTIONS_HEADER = "Balas dengan angka:"
 RATE_LIMIT_CODES = (130429, 131056)
 # notifications that are not something an agent asked: no reply
 IGNORED_TYPES = ("reaction", "system", "edit", "revoke", "request_welcome")
+# the same notices when Meta delivers them as ``type: "unsupported"`` (its unsupported
+# messages reference lists reaction, pin, ...; edits currently arrive this way too)
+IGNORED_UNSUPPORTED = IGNORED_TYPES + ("pin", "keep_in_chat", "poll_update", "errors")
 COMMANDS = {"tanya": "", "kasus": "", "batal": "/stop", "stop": "/stop"}
 HELP_COMMANDS = ("bantuan", "help", "start")
 
@@ -394,7 +398,7 @@ class WhatsAppConnector(InputChannel):
         on_new_message: OnNewMessage,
     ) -> None:
         kind = str(message.get("type") or "")
-        if kind in IGNORED_TYPES:
+        if kind in IGNORED_TYPES or _unsupported_notice(message):
             return
         if not await self._first_time(str(message.get("id") or "")):
             return
@@ -563,6 +567,15 @@ def log_statuses(value: Dict[str, Any]) -> None:
             error.get("code"),
             error.get("title") or error.get("message") or "",
         )
+
+
+def _unsupported_notice(message: Dict[str, Any]) -> bool:
+    unsupported = message.get("unsupported")
+    return (
+        message.get("type") == "unsupported"
+        and isinstance(unsupported, dict)
+        and unsupported.get("type") in IGNORED_UNSUPPORTED
+    )
 
 
 def _dicts(value: Any) -> List[Dict[str, Any]]:
