@@ -14,6 +14,8 @@ one conversation and their forms collide. This one (plain aiohttp, no aiogram):
   question is removed; another agent's press is refused with a short note;
 * reads captions of photos and documents as text; tells an anonymous group admin to write
   as themselves; ``update_id`` already handled (Telegram redelivers) is skipped;
+* in a forum supergroup every answer carries the topic (``message_thread_id``) it was
+  asked in;
 * retries a send refused with 429 after ``retry_after``; when a send finally fails the
   agent's next message gets the question again;
 * serves only ``TELEGRAM_ALLOWED_CHATS`` / ``TELEGRAM_ALLOWED_USERS`` (:mod:`channels.access`);
@@ -207,6 +209,7 @@ class TelegramOutput(OutputChannel):
         owner: int,
         reply_to: Optional[int] = None,
         group: bool = False,
+        thread_id: Optional[int] = None,
     ) -> None:
         self.api = api
         self.questions = questions
@@ -214,6 +217,7 @@ class TelegramOutput(OutputChannel):
         self.owner = owner
         self.reply_to = reply_to
         self.group = group
+        self.thread_id = thread_id  # forum topic: without it a send lands in "General"
         self.sent: List[Dict[str, Any]] = []
         self.failed = False
         self.last_message: Optional[Dict[str, Any]] = None
@@ -259,6 +263,8 @@ class TelegramOutput(OutputChannel):
                 "text": chunk,
                 "disable_web_page_preview": True,
             }
+            if self.thread_id is not None:
+                payload["message_thread_id"] = self.thread_id
             entities = pre_entities(chunk, keep_whole or [])
             if entities:
                 payload["entities"] = entities
@@ -461,6 +467,7 @@ class TelegramConnector(InputChannel):
             owner=user["id"],
             reply_to=message.get("message_id") if group else None,
             group=group,
+            thread_id=topic_of(message),
         )
         anonymous = isinstance(message.get("sender_chat"), dict) or (
             user.get("id") == ANONYMOUS_ADMIN_BOT
@@ -521,7 +528,13 @@ class TelegramConnector(InputChannel):
             same_agent = (original.get("from") or {}).get("id") == user["id"]
             reply_to = original.get("message_id") if same_agent else message.get("message_id")
         out = TelegramOutput(
-            self.api, questions, chat["id"], user["id"], reply_to=reply_to, group=group
+            self.api,
+            questions,
+            chat["id"],
+            user["id"],
+            reply_to=reply_to,
+            group=group,
+            thread_id=topic_of(message),
         )
         buttons = (info or {}).get("buttons") or []
         index = parsed[1] if parsed else -1
@@ -686,6 +699,12 @@ class TelegramConnector(InputChannel):
             return response.json({"ok": True})
 
         return bp
+
+
+def topic_of(message: Dict[str, Any]) -> Optional[int]:
+    """The forum topic of a message (only forum supergroups take ``message_thread_id``)."""
+    thread = message.get("message_thread_id")
+    return thread if message.get("is_topic_message") and isinstance(thread, int) else None
 
 
 def _message_ref(message: Dict[str, Any]) -> Dict[str, Any]:

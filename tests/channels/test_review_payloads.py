@@ -18,9 +18,20 @@ from typing import Any, Dict
 
 import pytest
 
+from tests.channels.conftest import TG_BOT
 from tests.channels.fakebot import FakeServer
-from tests.channels.stubs import ApiStub, wa_text, wa_value
-from tests.channels.test_connectors_http import wa_post, wa_sent
+from tests.channels.stubs import (
+    ApiStub,
+    inline_buttons,
+    tg_bot_message,
+    tg_callback,
+    tg_chat,
+    tg_message,
+    tg_user,
+    wa_text,
+    wa_value,
+)
+from tests.channels.test_connectors_http import sent_to, tg_post, wa_post, wa_sent
 
 
 def wa_unsupported(wa_id: str, kind: str, message_id: str) -> Dict[str, Any]:
@@ -70,3 +81,48 @@ def test_whatsapp_unsupported_content_is_still_answered(
     assert reply.body["text"]["body"] == "Maaf, saya hanya membaca pesan teks."
     assert wa_post(fake_server, wa_text(user, "masih jalan")) == 200
     assert fake_server.bot.received[-1].text == "masih jalan"
+
+
+def test_telegram_answers_stay_in_the_forum_topic(
+    fake_server: FakeServer, api_stub: ApiStub
+) -> None:
+    """In a forum supergroup a send without ``message_thread_id`` lands in "General": every
+    chunk of a long answer, and the question after a press, stays in the agent's topic."""
+    forum = {**tg_chat(-1001666000333, "supergroup"), "is_forum": True}
+    agent = tg_user(7101, "Gita")
+    api_stub.clear()
+    update = tg_message(forum, agent, "panjang", mention=f"@{TG_BOT}")
+    update["message"].update({"message_thread_id": 42, "is_topic_message": True})
+    assert tg_post(fake_server, update) == 200
+    chunks = sent_to(api_stub)
+    assert len(chunks) >= 2
+    assert [c.body.get("message_thread_id") for c in chunks] == [42] * len(chunks)
+    start = tg_message(forum, agent, "/tanya mulai", command=True)
+    start["message"].update({"message_thread_id": 42, "is_topic_message": True})
+    assert tg_post(fake_server, start) == 200
+    question = sent_to(api_stub)[-1]
+    answer = tg_message(forum, agent, "081234567890")
+    answer["message"].update(
+        {
+            "message_thread_id": 42,
+            "is_topic_message": True,
+            "reply_to_message": tg_bot_message(question, forum, TG_BOT),
+        }
+    )
+    assert tg_post(fake_server, answer) == 200
+    (keyboard,) = sent_to(api_stub)
+    assert keyboard.body["message_thread_id"] == 42
+    bot_message = {
+        **tg_bot_message(keyboard, forum, TG_BOT),
+        "message_thread_id": 42,
+        "is_topic_message": True,
+    }
+    data = inline_buttons(keyboard)[0]["callback_data"]
+    assert tg_post(fake_server, tg_callback(agent, bot_message, data)) == 200
+    (result,) = sent_to(api_stub)
+    assert result.body["message_thread_id"] == 42
+    assert "Sudah cek saldo: Ya" in result.body["text"]
+    # an ordinary (non-forum) group gets no thread id
+    group = tg_chat(-1001666000444, "supergroup")
+    assert tg_post(fake_server, tg_message(group, agent, "halo", mention=f"@{TG_BOT}")) == 200
+    assert "message_thread_id" not in sent_to(api_stub)[-1].body
