@@ -513,6 +513,13 @@ class TelegramConnector(InputChannel):
             return
         group = chat.get("type") in GROUP_TYPES
         questions = await self.questions()
+        if not self.allowed(chat["id"], user["id"]):  # e.g. taken off the list since asked
+            await self.api.call("answerCallbackQuery", {"callback_query_id": query_id})
+            refused = TelegramOutput(
+                self.api, questions, chat["id"], user["id"], thread_id=topic_of(message)
+            )
+            await self.refuse(refused)
+            return
         info = await questions.info(parsed[0]) if parsed else None
         if info is not None and info.get("owner") != user["id"]:
             await self.api.call(

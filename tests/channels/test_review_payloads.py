@@ -126,3 +126,44 @@ def test_telegram_answers_stay_in_the_forum_topic(
     group = tg_chat(-1001666000444, "supergroup")
     assert tg_post(fake_server, tg_message(group, agent, "halo", mention=f"@{TG_BOT}")) == 200
     assert "message_thread_id" not in sent_to(api_stub)[-1].body
+
+
+async def test_telegram_button_press_of_an_unlisted_user_is_refused(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An agent taken off TELEGRAM_ALLOWED_USERS still holds the keyboard of a question
+    asked before (kept a day in the shared state): pressing it must not go on to the SOP
+    answer."""
+    from channels.access import REFUSAL
+    from channels.questions import Questions
+    from channels.state import MemoryState
+    from channels.telegram import TelegramConnector, TelegramOutput
+    from tests.channels.test_telegram_unit import FakeApi, Recorder
+
+    monkeypatch.delenv("ALLOW_ANY_CHAT", raising=False)
+    monkeypatch.delenv("TELEGRAM_ALLOWED_CHATS", raising=False)
+    monkeypatch.setenv("TELEGRAM_ALLOWED_USERS", "111")
+    state = MemoryState()
+    connector = TelegramConnector("123:abc", "asisten_sop_bot", secret_token="s")
+    connector.state._state = state
+    connector.api = api = FakeApi()
+    removed = tg_user(98765433, "Lama")
+    private = tg_chat(98765433, "private")
+    asked_before = TelegramOutput(api, Questions(state), chat_id=private["id"], owner=removed["id"])
+    yes_no = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "payload": "/deny"}]
+    await asked_before.send_response("s", {"text": "Sudah cek saldo?", "buttons": yes_no})
+    data = api.calls[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    api.calls.clear()
+    bot = Recorder()
+    query = {
+        "id": "7001",
+        "from": removed,
+        "message": {"message_id": 1, "chat": private, "date": 1, "text": "Sudah cek saldo?"},
+        "chat_instance": "-1",
+        "data": data,
+    }
+    await connector.handle_callback(query, bot)
+    assert bot.received == []
+    texts = [c.get("text") for c in api.calls if c["method"] == "sendMessage"]
+    assert texts == [REFUSAL]
+    assert "98765433" not in caplog.text and "98****33" in caplog.text
