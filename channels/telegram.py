@@ -46,6 +46,7 @@ import asyncio
 import hmac
 import logging
 import os
+from contextvars import ContextVar
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -95,6 +96,8 @@ ANONYMOUS_REPLY = (
     "Kirim sebagai diri sendiri (matikan 'Tetap Anonim' atau pakai chat pribadi dengan bot)."
 )
 MAX_RETRIES = 3
+# set once a message was sent for the update being handled (per request task)
+_replied: ContextVar[bool] = ContextVar("telegram_replied", default=False)
 MAX_RETRY_WAIT = float(os.environ.get("TELEGRAM_MAX_RETRY_WAIT", "30"))
 
 
@@ -274,6 +277,7 @@ class TelegramOutput(OutputChannel):
             if markup is not None and index == len(chunks) - 1:
                 payload["reply_markup"] = markup
             self.sent.append(payload)
+            _replied.set(True)
             result = await self.api.call("sendMessage", payload)
             if result is None:
                 self.failed = True
@@ -659,6 +663,35 @@ class TelegramConnector(InputChannel):
         if not await self.api.call("setMyCommands", {"commands": MENU}):
             logger.error("Telegram setMyCommands failed")
 
+    async def answer_busy(self, update: Dict[str, Any]) -> None:
+        """An update that failed before any answer (the channel state unreachable): the
+        agent who addressed the bot gets the busy answer instead of silence."""
+        try:
+            query = update.get("callback_query")
+            if isinstance(query, dict):
+                await self.api.call(
+                    "answerCallbackQuery",
+                    {"callback_query_id": query.get("id"), "text": busy_text()},
+                )
+                return
+            message = update.get("message")
+            if not isinstance(message, dict):
+                return
+            chat, user = message.get("chat") or {}, message.get("from") or {}
+            group = chat.get("type") in GROUP_TYPES
+            if not chat.get("id") or not user.get("id") or user.get("is_bot"):
+                return
+            if message_body(message)[0] is None or self.addressed_text(message, group) is None:
+                return
+            if not self.allowed(chat["id"], user["id"]):
+                return
+            reply_to = message.get("message_id") if group else None
+            await TelegramOutput(
+                self.api, None, chat["id"], user["id"], reply_to, group, topic_of(message)
+            ).send_text(busy_text())
+        except Exception:
+            logger.exception("Telegram: the busy answer failed too")
+
     async def first_time(self, update: Dict[str, Any]) -> bool:
         """False for an ``update_id`` already handled (by this or another instance)."""
         update_id = update.get("update_id")
@@ -692,6 +725,7 @@ class TelegramConnector(InputChannel):
                 update = parse_json_body(request.body or b"")
             except BadRequest as error:
                 return json_error(400, str(error))
+            _replied.set(False)
             try:
                 await self.state.get(request.app)
                 if not await self.first_time(update):
@@ -703,6 +737,8 @@ class TelegramConnector(InputChannel):
                 # edited messages, channel posts, member updates...: ignored
             except Exception:  # Telegram would redeliver the update forever on a 5xx
                 logger.exception("Telegram update %s failed", update.get("update_id"))
+                if not _replied.get():
+                    await self.answer_busy(update)
             return response.json({"ok": True})
 
         return bp

@@ -49,6 +49,7 @@ import hmac
 import logging
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -91,6 +92,8 @@ COMMANDS = {"tanya": "", "kasus": "", "batal": "/stop", "stop": "/stop"}
 HELP_COMMANDS = ("bantuan", "help", "start")
 
 Button = Dict[str, str]
+# set once a message was sent for the incoming message being handled (per request task)
+_replied: ContextVar[bool] = ContextVar("whatsapp_replied", default=False)
 
 
 def sender_id(wa_id: str) -> str:
@@ -213,6 +216,7 @@ class WhatsAppOutput(OutputChannel):
     async def _post(self, payload: Dict[str, Any]) -> Optional[str]:
         payload = {**self.peer.target(), **payload}
         self.sent.append(payload)
+        _replied.set(True)
         answer = await self.api.send(payload)
         if answer is None:
             self.failed = True
@@ -494,6 +498,27 @@ class WhatsAppConnector(InputChannel):
         finally:
             await questions.end_turn(peer.sender, out.last_message, out.failed)
 
+    async def answer_busy(
+        self, message: Dict[str, Any], contacts: List[Dict[str, Any]], business: Dict[str, Any]
+    ) -> None:
+        """A message that failed before any answer (the channel state unreachable): the
+        agent gets the busy answer instead of silence (in a group only when addressed)."""
+        try:
+            kind = str(message.get("type") or "")
+            if kind in IGNORED_TYPES or _unsupported_notice(message):
+                return
+            contact = contacts[0] if len(contacts) == 1 else {}
+            user_id = str(message.get("from_user_id") or contact.get("user_id") or "")
+            peer = Peer(str(message.get("from") or ""), user_id, str(message.get("group_id") or ""))
+            if not peer.person or not self.allowed(peer):
+                return
+            text = str((message.get("text") or {}).get("body") or "") if kind == "text" else ""
+            if peer.group_id and not (text and self.addressed(message, text, business)):
+                return
+            await WhatsAppOutput(self.api, None, peer).send_text(busy_text())
+        except Exception:
+            logger.exception("WhatsApp: the busy answer failed too")
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("whatsapp_cloud_webhook", __name__)
 
@@ -541,10 +566,13 @@ class WhatsAppConnector(InputChannel):
                 metadata = value.get("metadata")
                 business: Dict[str, Any] = metadata if isinstance(metadata, dict) else {}
                 for message in _dicts(value.get("messages")):
+                    _replied.set(False)
                     try:
                         await self.handle_message(message, contacts, business, on_new_message)
                     except Exception:  # Meta redelivers on errors: log, answer 200
                         logger.exception("WhatsApp message %s failed", message.get("id"))
+                        if not _replied.get():
+                            await self.answer_busy(message, contacts, business)
             return response.json({"ok": True})
 
         return bp

@@ -14,10 +14,11 @@ Sources:
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 
+from channels.state import MemoryState
 from tests.channels.conftest import TG_BOT
 from tests.channels.fakebot import FakeServer
 from tests.channels.stubs import (
@@ -167,3 +168,63 @@ async def test_telegram_button_press_of_an_unlisted_user_is_refused(
     texts = [c.get("text") for c in api.calls if c["method"] == "sendMessage"]
     assert texts == [REFUSAL]
     assert "98765433" not in caplog.text and "98****33" in caplog.text
+
+
+class DownState(MemoryState):
+    """The shared store unreachable (Redis down): every call fails like redis-py does."""
+
+    async def get(self, key: str) -> Optional[str]:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    async def set(self, key: str, value: str, ttl: float = 0) -> None:
+        await self.get(key)
+
+    async def add(self, key: str, value: str = "1", ttl: float = 0) -> bool:
+        await self.get(key)
+        return False
+
+    async def pop(self, key: str) -> Optional[str]:
+        return await self.get(key)
+
+    async def delete_if(self, key: str, value: str) -> bool:
+        await self.get(key)
+        return False
+
+    async def delete(self, key: str) -> None:
+        await self.get(key)
+
+
+@pytest.fixture
+def down_server(fake_server: FakeServer) -> Iterator[FakeServer]:
+    """The chat connectors of the fake-bot server with their channel state unreachable."""
+    chats = [c for c in fake_server.channels if c.name() in ("telegram", "whatsapp")]
+    saved = [c.state._state for c in chats]  # type: ignore[attr-defined]
+    for connector in chats:
+        connector.state._state = DownState()  # type: ignore[attr-defined]
+    try:
+        yield fake_server
+    finally:
+        for connector, state in zip(chats, saved, strict=True):
+            connector.state._state = state  # type: ignore[attr-defined]
+
+
+def test_chat_channels_answer_busy_when_the_channel_state_is_down(
+    down_server: FakeServer, api_stub: ApiStub
+) -> None:
+    """Redis down: the agent gets the busy answer (as from a failing Rasa turn), not
+    silence; nothing reaches the bot and the platforms get 200."""
+    api_stub.clear()
+    before = len(down_server.bot.received)
+    private = tg_chat(7301, "private")
+    agent = tg_user(7301, "Indah")
+    assert tg_post(down_server, tg_message(private, agent, "pulsa blm masuk")) == 200
+    (busy,) = sent_to(api_stub)
+    assert busy.body["chat_id"] == 7301 and "sibuk" in busy.body["text"]
+    group = tg_chat(-1001666000777, "supergroup")
+    assert tg_post(down_server, tg_message(group, agent, "rapat jam 3")) == 200
+    assert sent_to(api_stub) == []  # not addressed: still silent
+    user = "6281277770003"
+    assert wa_post(down_server, wa_text(user, "pulsa blm masuk")) == 200
+    (wa_busy,) = wa_sent(api_stub, user)
+    assert "sibuk" in wa_busy.body["text"]["body"]
+    assert len(down_server.bot.received) == before
