@@ -95,6 +95,7 @@ start_actions() {
     --port "${ACTION_PORT:-5055}" "${logging_args[@]}" \
     >>"$actions_log" 2>&1 &
   actions_pid=$! actions_started=$(date +%s)
+  echo "$actions_pid" >"var/actions-${ACTION_PORT:-5055}.pid"  # make sop-reload sends SIGHUP
 }
 # `python -m assistant_runtime` is `rasa` plus the runtime hooks (busy answer when the
 # action server or a store fails, GET /health, strict stores): docs/reliability.md.
