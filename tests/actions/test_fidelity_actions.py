@@ -120,3 +120,11 @@ async def test_a_bare_negation_extracted_as_a_criterion_is_dropped(
     events = await ActionStartCase().run(dispatcher, tracker, domain)
     values = slot_events(events)
     assert "callback_case" in values and values["callback_case"] is None
+
+
+async def test_the_scope_note_is_shown_when_the_case_starts(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    tracker = make_tracker(intent="pulsa_belum_masuk", text="pulsa blm masuk")
+    await ActionStartCase().run(dispatcher, tracker, domain)
+    assert "selain pulsa atau tagihan" in dispatcher.messages[0]["text"]

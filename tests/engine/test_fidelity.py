@@ -276,3 +276,32 @@ def test_each_warning_once_and_the_payload_keeps_its_contract() -> None:
     payload = result_payload(r)
     assert set(payload) >= {"type", "case_id", "title", "steps", "ticket", "source", "warnings"}
     assert payload["case_id"] == "grapari_online.pending_verification_instant_belum_6_jam"
+
+
+# ----------------------------------------------------------------------------- 4. page lines
+
+
+@pytest.mark.parametrize("data", ["ao", "account_number", "tidak_ada"])
+def test_imes_company_data_is_asked_whenever_no_sid_is_given(data: str) -> None:
+    slots: Dict[str, Any] = {
+        "imes_product": "radio",
+        "check_imes_data_pelanggan": data,
+        "account_number": "4861675",
+        "check_imes_multi_sid": False,
+        "check_imes_kanal_kontak": "voice",
+        "check_imes_am_tidak_respon": False,
+    }
+    r = IMES.evaluate(slots, NOW)
+    assert branch(r) == "koordinasi_dengan_am"
+    assert any("Nama CC/Perusahaan" in s for s in r.steps)
+
+
+def test_pulsa_scope_note_is_in_the_data() -> None:
+    assert PULSA.sop.scope_note is not None
+    assert "selain pulsa atau tagihan" in PULSA.sop.scope_note.text
+
+
+def test_callback_rule_keeps_the_pages_ambiguous_words_and_says_so() -> None:
+    r = CALLBACK.evaluate({"callback_case": "pelurusan_informasi", "event_time": NOW.isoformat()}, NOW)
+    text = " ".join(r.steps) if isinstance(r, SopResult) else ""
+    assert "(Agent Baru bisa Callback)" in text and "konfirmasi ke TL" in text
