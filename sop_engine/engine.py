@@ -264,11 +264,29 @@ def _derive(spec: DerivedFact, facts: Mapping[str, Any], now: datetime) -> Any:
 
 # Spellings of the words check answers are told with, folded before the SOP's patterns.
 _SAID_WORDS = {
-    "blm": "belum", "blom": "belum", "lom": "belum", "udh": "sudah", "udah": "sudah",
-    "sdh": "sudah", "dah": "sudah", "tdk": "tidak", "gak": "tidak", "ga": "tidak",
-    "gk": "tidak", "nggak": "tidak", "ngga": "tidak", "enggak": "tidak", "g": "tidak",
-    "tiket": "tiket", "ticket": "tiket", "tkt": "tiket", "kepotong": "terpotong",
-    "kpotong": "terpotong", "dipotong": "terpotong", "potong": "terpotong", "ad": "ada",
+    "blm": "belum",
+    "blom": "belum",
+    "lom": "belum",
+    "udh": "sudah",
+    "udah": "sudah",
+    "sdh": "sudah",
+    "dah": "sudah",
+    "tdk": "tidak",
+    "gak": "tidak",
+    "ga": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "enggak": "tidak",
+    "g": "tidak",
+    "tiket": "tiket",
+    "ticket": "tiket",
+    "tkt": "tiket",
+    "kepotong": "terpotong",
+    "kpotong": "terpotong",
+    "dipotong": "terpotong",
+    "potong": "terpotong",
+    "ad": "ada",
 }
 
 
@@ -377,9 +395,7 @@ class SopEngine:
 
         Slots marked ``on_demand`` (the hour of an event known only to the day) are asked only
         when a rule needs them, never up front."""
-        return [
-            s.name for s in self.sop.slots if not s.on_demand and holds(s.when, facts) is True
-        ]
+        return [s.name for s in self.sop.slots if not s.on_demand and holds(s.when, facts) is True]
 
     def _needs_hour(self, facts: Mapping[str, Any]) -> bool:
         return (
@@ -397,7 +413,7 @@ class SopEngine:
         spec = self._derived.get(fact)
         if spec is None:
             return None
-        if spec.op in _TIME_OPS and is_time_range(facts.get(spec.of)):
+        if spec.op in _TIME_OPS and spec.of and is_time_range(facts.get(spec.of)):
             # known to the day only and the rule would differ within it: ask the hour
             return Need("slot", HOUR_SLOT) if self._needs_hour(facts) else None
         if spec.op == "any_of":

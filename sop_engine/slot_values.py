@@ -125,6 +125,7 @@ def validate_values(
     for name, value in values.items():
         if value is None:
             continue
+        result: ValidationResult
         if name in questions:
             question = questions[name]
             if question.kind == "yes_no":
@@ -140,7 +141,7 @@ def validate_values(
                 out[name] = NO_VALUE
                 continue
             if way_out is None:
-                result: ValidationResult = Invalid(
+                result = Invalid(
                     f"'{_text_of(value)}' hanya penyangkalan, bukan {label.lower()}. "
                     f"{NO_VALUE_HINT}"
                 )

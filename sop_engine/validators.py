@@ -568,8 +568,24 @@ def validate_channel(text: str) -> ValidationResult:
 
 # Words that make a short text a description of the complaint, not the name of a channel.
 _NOT_A_NAME = {
-    "belum", "tidak", "gak", "ga", "blm", "tdk", "masuk", "kartu", "jenis", "nomor",
-    "kuota", "paket", "sudah", "udah", "ada", "gagal", "error", "saldo",
+    "belum",
+    "tidak",
+    "gak",
+    "ga",
+    "blm",
+    "tdk",
+    "masuk",
+    "kartu",
+    "jenis",
+    "nomor",
+    "kuota",
+    "paket",
+    "sudah",
+    "udah",
+    "ada",
+    "gagal",
+    "error",
+    "saldo",
 }
 
 
@@ -1006,8 +1022,29 @@ _NO_VALUE_RE = re.compile(
 )
 # Words of a phrase that only negates ("blm ada", "gak"): never the value of a criterion.
 _NEGATION_WORDS = {
-    "tidak", "tdk", "tak", "gak", "ga", "gk", "nggak", "ngga", "enggak", "g", "belum", "blm",
-    "blom", "ada", "no", "nope", "bukan", "engga", "nda", "ndak", "kosong", "none", "-",
+    "tidak",
+    "tdk",
+    "tak",
+    "gak",
+    "ga",
+    "gk",
+    "nggak",
+    "ngga",
+    "enggak",
+    "g",
+    "belum",
+    "blm",
+    "blom",
+    "ada",
+    "no",
+    "nope",
+    "bukan",
+    "engga",
+    "nda",
+    "ndak",
+    "kosong",
+    "none",
+    "-",
 }
 
 

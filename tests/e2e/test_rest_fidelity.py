@@ -38,9 +38,7 @@ def talk(
         result = _result(replies)
         if result is not None:
             return result, seen
-        question = next(
-            (m.get("text") or "" for m in reversed(replies) if m.get("text")), ""
-        )
+        question = next((m.get("text") or "" for m in reversed(replies) if m.get("text")), "")
         asked[question] = asked.get(question, 0) + 1
         assert asked[question] <= 2, f"asked a third time: {question!r}\n" + "\n".join(seen)
         reply = next((r for words, r in answers if words.lower() in question.lower()), None)

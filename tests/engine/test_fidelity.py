@@ -246,7 +246,11 @@ def test_every_refusal_offers_the_way_out() -> None:
 @pytest.mark.parametrize(
     ("engine", "text", "expected"),
     [
-        (CALLBACK, "plg call putus tgl 12 kemarin, blm ada tiket", {"check_cb_history_tiket": False}),
+        (
+            CALLBACK,
+            "plg call putus tgl 12 kemarin, blm ada tiket",
+            {"check_cb_history_tiket": False},
+        ),
         (CALLBACK, "call terputus, history tiket udh ada", {"check_cb_history_tiket": True}),
         (CALLBACK, "call putus, sudah ada tiket sebelumnya", {"check_cb_history_tiket": True}),
         (CALLBACK, "call putus blm ada", {}),
@@ -302,6 +306,8 @@ def test_pulsa_scope_note_is_in_the_data() -> None:
 
 
 def test_callback_rule_keeps_the_pages_ambiguous_words_and_says_so() -> None:
-    r = CALLBACK.evaluate({"callback_case": "pelurusan_informasi", "event_time": NOW.isoformat()}, NOW)
+    r = CALLBACK.evaluate(
+        {"callback_case": "pelurusan_informasi", "event_time": NOW.isoformat()}, NOW
+    )
     text = " ".join(r.steps) if isinstance(r, SopResult) else ""
     assert "(Agent Baru bisa Callback)" in text and "konfirmasi ke TL" in text

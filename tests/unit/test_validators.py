@@ -414,9 +414,7 @@ def test_channel_typo_in_short_answer_is_accepted_with_note() -> None:
         ("bayar di GraPARI", "bayar di grapari"),
     ],
 )
-def test_channel_outside_the_list_is_accepted_as_written_with_a_note(
-    text: str, value: str
-) -> None:
+def test_channel_outside_the_list_is_accepted_as_written_with_a_note(text: str, value: str) -> None:
     result = _valid(v.validate_channel(text))
     assert result.value == value
     assert result.note is not None and "tidak ada di daftar" in result.note
