@@ -26,7 +26,7 @@ from actions.common import (
     slot_values,
     values_before_last_user_message,
 )
-from sop_engine.engine import Need, SopEngine, format_value
+from sop_engine.engine import HOUR_SLOT, Need, SopEngine, format_value
 from sop_engine.slot_values import validate_values
 
 logger = logging.getLogger(__name__)
@@ -129,6 +129,9 @@ class ValidateSopForm(FormValidationAction):
         if engine is None:
             return []
         previous = values_before_last_user_message(tracker, list(candidates))
+        if tracker.get_slot(REQUESTED_SLOT) == HOUR_SLOT:
+            # the answer to "jam berapa?" is the hour of the day already known, not a new time
+            candidates.pop("event_time", None)
         negated = [n for n in negated_entity_slots(tracker, engine) if n in candidates]
         for name in negated:
             candidates.pop(name)  # "blm ada" read as an entity names no value

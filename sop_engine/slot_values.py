@@ -168,7 +168,15 @@ def validate_values(
             out.update(_channel_values(specs, result.value, now))
         else:
             out[name] = result.value
+        if spec_validator(specs, name) == "event_time" and "event_hour" in specs:
+            if values.get("event_hour") is None and result.value != previous.get(name):
+                out["event_hour"] = None  # an hour given for another day no longer applies
     return out, messages
+
+
+def spec_validator(specs: Dict[str, SlotSpec], name: str) -> Optional[str]:
+    spec = specs.get(name)
+    return spec.validator if spec is not None else None
 
 
 def _text_of(value: Any) -> str:

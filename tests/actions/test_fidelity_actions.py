@@ -128,3 +128,29 @@ async def test_the_scope_note_is_shown_when_the_case_starts(
     tracker = make_tracker(intent="pulsa_belum_masuk", text="pulsa blm masuk")
     await ActionStartCase().run(dispatcher, tracker, domain)
     assert "selain pulsa atau tagihan" in dispatcher.messages[0]["text"]
+
+
+async def test_the_hour_answer_is_not_read_as_a_new_event_time(
+    dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    day = "2026-11-21T00:00:00+07:00/2026-11-21T23:59:00+07:00"
+    given = {"event_hour": "jam 9 malam", "event_time": "jam 9 malam"}
+    tracker = make_tracker(
+        slots={
+            "active_sop": "grapari_online",
+            "gol_case": "pending_verification",
+            "email": "a@b.co",
+            "order_id": "GOL123456",
+            "delivery_type": "instant",
+            "event_time": day,
+            **given,
+            "requested_slot": "event_hour",
+        },
+        text="jam 9 malam",
+        events=[{"event": "slot", "name": "event_time", "value": day}] + candidate_events(given),
+        active_loop="sop_form",
+    )
+    values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
+    assert values["event_hour"] == "21:00"
+    assert "event_time" not in values
+    assert not any("belum valid" in (m.get("text") or "") for m in dispatcher.messages)

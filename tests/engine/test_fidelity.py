@@ -311,3 +311,10 @@ def test_callback_rule_keeps_the_pages_ambiguous_words_and_says_so() -> None:
     )
     text = " ".join(r.steps) if isinstance(r, SopResult) else ""
     assert "(Agent Baru bisa Callback)" in text and "konfirmasi ke TL" in text
+
+
+def test_a_new_event_time_drops_the_hour_given_for_the_old_day() -> None:
+    values, _ = validate_values(
+        GOL.sop, {"event_time": "kemarin"}, NOW, previous={"event_time": "x", "event_hour": "08:00"}
+    )
+    assert values["event_hour"] is None
