@@ -132,7 +132,9 @@ class ValidateSopForm(FormValidationAction):
         if tracker.get_slot(REQUESTED_SLOT) == HOUR_SLOT:
             # the answer to "jam berapa?" is the hour of the day already known, not a new time
             candidates.pop("event_time", None)
-        negated = [n for n in negated_entity_slots(tracker, engine) if n in candidates]
+        negated = [
+            n for n in dict.fromkeys(negated_entity_slots(tracker, engine)) if n in candidates
+        ]
         for name in negated:
             candidates.pop(name)  # "blm ada" read as an entity names no value
         results, messages = validate_values(engine.sop, candidates, current_time(), previous)

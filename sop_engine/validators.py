@@ -1060,7 +1060,10 @@ def only_negation(text: Any) -> bool:
     """True for a phrase that only negates ("blm ada", "ga"): it names no value."""
     if not isinstance(text, str):
         return False
-    words = re.findall(r"[a-z-]+", _clean_text(text).lower())
+    cleaned = _clean_text(text).lower()
+    if re.search(r"\d", cleaned):
+        return False
+    words = re.findall(r"[a-z]+", cleaned)
     return bool(words) and all(w in _NEGATION_WORDS for w in words)
 
 

@@ -1016,3 +1016,36 @@ def test_vocabulary_is_loaded_from_the_sop_folder() -> None:
     assert v.VOCABULARY_PATH.parent.name == "sop"
     assert v.VOCABULARY_PATH.is_file()
     assert v.vocabulary() is v.vocabulary()  # loaded once
+
+
+@pytest.mark.parametrize(
+    ("text", "negation"),
+    [
+        ("blm ada", True),
+        ("ga", True),
+        ("gak ada", True),
+        ("0812-3456-7890", False),
+        ("-", False),
+        ("konter pulsa", False),
+        ("belum ada di kms", False),
+    ],
+)
+def test_only_negation(text: str, negation: bool) -> None:
+    assert v.only_negation(text) is negation
+
+
+@pytest.mark.parametrize(
+    ("text", "way_out"),
+    [
+        ("pelanggan tidak punya SN", True),
+        ("SN kehapus", True),
+        ("gak tau", True),
+        ("lupa", True),
+        ("tidak ada", True),
+        ("0215123456789012345678901", False),
+        ("sn 0215123456789012345678901 tidak ada spasi", False),
+        ("indomaret", False),
+    ],
+)
+def test_is_no_value(text: str, way_out: bool) -> None:
+    assert v.is_no_value(text) is way_out
