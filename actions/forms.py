@@ -170,8 +170,5 @@ class ValidateSopForm(FormValidationAction):
             if question.kind == "choice":
                 shown = next((o.title for o in question.options if o.value == value), shown)
             what = question.short or question.text
-            notes.append(
-                f"Dari pesan Anda: {what} → {shown}. Bila salah, ketik koreksinya "
-                "(mis. 'sudah ada tiket' / 'belum ada tiket')."
-            )
+            notes.append(f"Dari pesan Anda: {what} → {shown}. Bila salah, tulis koreksinya.")
         return values, notes

@@ -439,7 +439,8 @@ class SopEngine:
         for name in self.required_slots(facts):
             if facts.get(name) is None:
                 return Need("slot", name)
-        hour_always = [s.name for s in self.sop.slots if s.needs_hour]
+        required = self.required_slots(facts)
+        hour_always = [s.name for s in self.sop.slots if s.needs_hour and s.name in required]
         if any(is_time_range(facts.get(n)) for n in hour_always) and self._needs_hour(facts):
             return Need("slot", HOUR_SLOT)
         for rule in self.sop.rules:

@@ -154,7 +154,9 @@ def validate_values(
         if isinstance(result, Invalid):
             kept = previous.get(name)
             if kept is None:
-                hint = "" if NO_VALUE_HINT in result.reason else f" {NO_VALUE_HINT}"
+                # data slots have the way-out button; check questions have their own options
+                way_out = name in specs and NO_VALUE_HINT not in result.reason
+                hint = f" {NO_VALUE_HINT}" if way_out else ""
                 messages.append(f"{label} belum valid: {result.reason}{hint}")
             else:
                 messages.append(

@@ -1156,6 +1156,10 @@ def validate(name: str, raw: Any, now: datetime) -> ValidationResult:
             joined = func(" ".join(items), now)
             if isinstance(joined, Valid):
                 return joined
+            # a stray short number read as a time ("block 1") next to a real time expression
+            words = [i for i in items if re.search(r"[A-Za-z]", i)]
+            if words and len(words) < len(items):
+                return validate(name, words, now)
         results = [validate(name, item, now) for item in items]
         for result in results:
             if isinstance(result, Invalid):

@@ -318,3 +318,18 @@ def test_a_new_event_time_drops_the_hour_given_for_the_old_day() -> None:
         GOL.sop, {"event_time": "kemarin"}, NOW, previous={"event_time": "x", "event_hour": "08:00"}
     )
     assert values["event_hour"] is None
+
+
+def test_a_day_only_time_not_yet_needed_does_not_ask_the_hour_first() -> None:
+    slots = {"callback_case": "call_terputus", **typed(CALLBACK, event_time="tadi")}
+    assert CALLBACK.evaluate(slots, NOW) == Need("question", "check_cb_agent_kedua")
+
+
+def test_a_stray_number_next_to_a_time_expression_is_ignored() -> None:
+    values = typed(BAYAR, event_time=["kemarin", "1"])
+    assert values["event_time"].startswith("2026-11-21T00:00:00+07:00/")
+
+
+def test_check_question_refusals_do_not_offer_a_button_they_do_not_have() -> None:
+    _, messages = validate_values(IMES.sop, {"check_imes_data_pelanggan": "telepon"}, NOW)
+    assert messages and NO_VALUE_HINT not in messages[0]
