@@ -129,17 +129,16 @@ class ValidateSopForm(FormValidationAction):
         if engine is None:
             return []
         previous = values_before_last_user_message(tracker, list(candidates))
+        ignored = list(dict.fromkeys(negated_entity_slots(tracker, engine)))  # "blm ada"
         if tracker.get_slot(REQUESTED_SLOT) == HOUR_SLOT:
             # the answer to "jam berapa?" is the hour of the day already known, not a new time
-            candidates.pop("event_time", None)
-        negated = [
-            n for n in dict.fromkeys(negated_entity_slots(tracker, engine)) if n in candidates
-        ]
-        for name in negated:
-            candidates.pop(name)  # "blm ada" read as an entity names no value
+            ignored.append("event_time")
+        ignored = [name for name in ignored if name in candidates]
+        for name in ignored:
+            candidates.pop(name)
         results, messages = validate_values(engine.sop, candidates, current_time(), previous)
-        for name in negated:
-            results[name] = previous.get(name)
+        for name in ignored:
+            results[name] = previous.get(name)  # undo the raw value Rasa extracted
         said, notes = self._said_answers(tracker, engine)
         results.update(said)
         already = bot_texts_since_last_user_message(tracker)

@@ -555,7 +555,7 @@ def validate_channel(text: str) -> ValidationResult:
                     value,
                     note=f"'{cleaned}' dibaca sebagai {label}; pastikan channel ke pelanggan.",
                 )
-    if _looks_like_a_name(words):
+    if _looks_like_a_name(words) and not _is_time_text(cleaned):
         return Valid(
             cleaned.lower(),
             note=f"Channel '{cleaned}' tidak ada di daftar; dicatat sesuai tulisan.",
@@ -587,6 +587,12 @@ _NOT_A_NAME = {
     "error",
     "saldo",
 }
+
+
+def _is_time_text(text: str) -> bool:
+    """'kemarin', 'tadi pagi': a time typed into the wrong question is not a name."""
+    now = datetime.now(agent_timezone())
+    return parse_indonesian_datetime(text, now) is not None
 
 
 def _looks_like_a_name(words: Sequence[str]) -> bool:
@@ -860,7 +866,8 @@ def validate_imes_product(text: str) -> ValidationResult:
     result = _single_choice(
         text, "imes_product", "imes_products", "Tanyakan produk IMES yang digunakan pelanggan."
     )
-    if found or len(cleaned) > 60 or not any(ch.isalpha() for ch in cleaned):
+    words = _words(cleaned, vocabulary().slang).split()
+    if found or not _looks_like_a_name(words) or _is_time_text(cleaned):
         return result
     return Valid(
         cleaned.upper(),
@@ -1003,7 +1010,7 @@ def validate_event_hour(text: str, now: datetime) -> ValidationResult:
     if parsed is None or not parsed.has_time or parsed.daypart is not None:
         return Invalid(
             f"Jam '{_short(cleaned)}' tidak terbaca. Tulis jamnya, misalnya '14.30' atau "
-            "'jam 9 malam'; bila pelanggan tidak tahu, pilih 'Tidak tahu'."
+            "'jam 9 malam'."
         )
     local = parsed.value.astimezone(zone)
     note = None

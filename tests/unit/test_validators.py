@@ -429,7 +429,9 @@ def test_imes_product_outside_the_list_is_accepted_as_written(text: str, value: 
     assert result.note is not None and "alur umum" in result.note
 
 
-@pytest.mark.parametrize("text", ["jenis kartu", "pulsa belum masuk", "123456", "blm ada"])
+@pytest.mark.parametrize(
+    "text", ["jenis kartu", "pulsa belum masuk", "123456", "blm ada", "kemarin", "tadi pagi"]
+)
 def test_channel_unknown(text: str) -> None:
     reason = _invalid(v.validate_channel(text)).reason
     assert "tidak dikenali" in reason
@@ -805,7 +807,13 @@ def test_imes_product_good(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("radio dan vsat", "lebih dari satu"), ("", "kosong"), ("???", "huruf atau angka")],
+    [
+        ("radio dan vsat", "lebih dari satu"),
+        ("", "kosong"),
+        ("???", "huruf atau angka"),
+        ("kemarin", "tidak dikenali"),
+        ("belum bayar tagihan", "tidak dikenali"),
+    ],
 )
 def test_imes_product_bad(text: str, fragment: str) -> None:
     assert fragment in _invalid(v.validate_imes_product(text)).reason
