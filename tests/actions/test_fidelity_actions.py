@@ -147,7 +147,11 @@ async def test_the_hour_answer_is_not_read_as_a_new_event_time(
             "requested_slot": "event_hour",
         },
         text="jam 9 malam",
-        events=[{"event": "slot", "name": "event_time", "value": day}] + candidate_events(given),
+        events=[
+            {"event": "slot", "name": "event_time", "value": day},
+            {"event": "user", "text": "jam 9 malam", "parse_data": {}},
+        ]
+        + candidate_events(given),
         active_loop="sop_form",
     )
     values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
