@@ -353,6 +353,10 @@ class SopEngine:
         self._apply_hour(facts)
         for spec in self.sop.derived:  # in file order, so a derived fact may use earlier ones
             facts[spec.name] = _derive(spec, facts, now)
+        assumed = facts.get(_HOUR_ASSUMED)
+        if assumed is not None:  # shown as what is known; only the limits used the latest end
+            name, start, end = assumed
+            facts[name] = f"{start.isoformat()}/{end.isoformat()}"
         return facts
 
     def said_answers(self, text: str) -> Dict[str, Any]:
@@ -503,13 +507,15 @@ class SopEngine:
             name, start, end = assumed
             label = next(s.label for s in self.sop.slots if s.name == name)
             warnings.append(
-                f"{label}: jamnya tidak diketahui ({format_span(start, end)}). Batas waktu "
+                f"{label}: jamnya tidak diketahui, hanya {format_span(start, end)}. Batas waktu "
                 f"dihitung dari jam paling akhir yang mungkin ({format_for_agent(end)}), jadi "
                 "belum dianggap terlewati bila belum pasti. Ini penafsiran, bukan tertulis di "
                 "SOP: konfirmasi ke TL."
             )
             uncertain = True
         for spec in self.sop.slots:
+            if spec.name == HOUR_SLOT and assumed is not None:
+                continue  # said above, with what it means for the time limits
             if facts.get(spec.name) == NO_VALUE and spec.name not in self._no_value_rules():
                 warnings.append(
                     f"{spec.label}: pelanggan tidak punya/tidak tahu. Halaman SOP tidak "

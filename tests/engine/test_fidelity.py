@@ -333,3 +333,11 @@ def test_a_stray_number_next_to_a_time_expression_is_ignored() -> None:
 def test_check_question_refusals_do_not_offer_a_button_they_do_not_have() -> None:
     _, messages = validate_values(IMES.sop, {"check_imes_data_pelanggan": "telepon"}, NOW)
     assert messages and NO_VALUE_HINT not in messages[0]
+
+
+def test_unknown_hour_shows_the_known_day_not_an_invented_time_and_warns_once() -> None:
+    slots = {**GOL_INSTANT, **typed(GOL, event_time="kemarin"), "delivery_type": "reguler"}
+    r = GOL.evaluate({**slots, "event_hour": NO_VALUE}, NOW)
+    assert branch(r) == "pending_verification_reguler_tunggu"
+    assert "antara 00.00-23.59" in " ".join(r.steps)
+    assert not any("Jam order: pelanggan tidak punya" in w for w in r.warnings)
