@@ -78,6 +78,7 @@ async def send_feedback_row(out: Any, result: Optional[Dict[str, Any]]) -> None:
     if not isinstance(answer_id, str) or not feedback.ANSWER_ID_RE.match(answer_id):
         return
     payload: Dict[str, Any] = {
+        **_topic(getattr(out, "thread_id", None)),
         "chat_id": out.chat_id,
         "text": ROW_TEXT,
         "reply_markup": feedback_keyboard(
@@ -85,6 +86,16 @@ async def send_feedback_row(out: Any, result: Optional[Dict[str, Any]]) -> None:
         ),
     }
     await out.api.call("sendMessage", payload)
+
+
+def _topic(thread_id: Any) -> Dict[str, Any]:
+    """``message_thread_id`` of a forum topic: without it a send lands in "General"."""
+    return {"message_thread_id": thread_id} if isinstance(thread_id, int) else {}
+
+
+def _topic_of(message: Dict[str, Any]) -> Dict[str, Any]:
+    thread = message.get("message_thread_id")
+    return _topic(thread) if message.get("is_topic_message") else {}
 
 
 def _sender(chat_id: Any, user_id: Any) -> str:
@@ -120,7 +131,7 @@ async def _on_callback(connector: Any, agent: Any, query: Dict[str, Any]) -> boo
         return True
     await api.call("answerCallbackQuery", {"callback_query_id": query.get("id"), "text": text})
     if kind == "ask_tl":
-        await api.call("sendMessage", {"chat_id": chat_id, "text": text})
+        await api.call("sendMessage", {**_topic_of(message), "chat_id": chat_id, "text": text})
         return True
     if message.get("message_id"):
         await api.call(
@@ -135,6 +146,7 @@ async def _on_callback(connector: Any, agent: Any, query: Dict[str, Any]) -> boo
         sent = await api.call(
             "sendMessage",
             {
+                **_topic_of(message),
                 "chat_id": chat_id,
                 "text": REASON_PROMPT,
                 "reply_markup": {"force_reply": True, "selective": True},
@@ -192,14 +204,20 @@ async def _on_message(connector: Any, agent: Any, message: Dict[str, Any]) -> bo
                 text = feedback.THANKS["reason"]
             except feedback.FeedbackError as error:
                 text = error.message
-            await connector.api.call("sendMessage", {"chat_id": chat_id, "text": text})
+            await connector.api.call(
+                "sendMessage", {**_topic_of(message), "chat_id": chat_id, "text": text}
+            )
             return True
         if prompt is not None:  # someone else answered the prompt: keep it open
             REASONS.add(chat_id, original["message_id"], *prompt)
     if RIWAYAT_RE.match(str(message.get("text") or "")):
         tracker = await agent.tracker_store.retrieve_full_tracker(_sender(chat_id, user_id))
         cases = feedback.case_summaries(feedback.event_dicts(tracker)) if tracker else []
-        payload: Dict[str, Any] = {"chat_id": chat_id, "text": history_text(cases)}
+        payload: Dict[str, Any] = {
+            **_topic_of(message),
+            "chat_id": chat_id,
+            "text": history_text(cases),
+        }
         if (message.get("chat") or {}).get("type") in ("group", "supergroup"):
             payload["reply_to_message_id"] = message.get("message_id")
         await connector.api.call("sendMessage", payload)
