@@ -12,6 +12,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import agent_identity
 from channels.guard import BadRequest, check_text, parse_message_body
 from channels.output import BundlingOutputChannel
 
@@ -79,7 +80,10 @@ async def handle_json_message(
     extra_metadata: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None,
 ) -> HTTPResponse:
     """POST ``{"sender", "message", "metadata"?}`` -> 200 with the list of bot messages,
-    or 400/413 with ``{"error": ...}``."""
+    or 400/413 with ``{"error": ...}`` (403 behind the proxy without its secret)."""
+    identity = agent_identity.identify(request.headers)
+    if identity.refused:
+        return json_error(403, agent_identity.REFUSED_TEXT)
     try:
         sender, text, metadata = parse_message_body(request.body or b"")
     except BadRequest as error:
@@ -89,6 +93,7 @@ async def handle_json_message(
         return json_error(400, '"sender" tidak valid untuk kanal ini.')
     if extra_metadata is not None:
         metadata = extra_metadata(metadata or {}) or None
+    metadata = agent_identity.stamp(metadata, identity)
     messages = await run_turn(
         on_new_message, sender, text, input_channel, metadata, agent_domain(request)
     )

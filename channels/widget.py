@@ -26,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import agent_identity
 from channels.base import OnNewMessage, handle_json_message, json_error
 from channels.output import history_from_events
 
@@ -121,6 +122,8 @@ class WidgetConnector(InputChannel):
 
         @bp.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
+            if agent_identity.identify(request.headers).refused:
+                return json_error(403, agent_identity.REFUSED_TEXT)
             sender = request.args.get("sender") or ""
             if not valid_sender(sender):
                 return json_error(400, '"sender" tidak valid.')

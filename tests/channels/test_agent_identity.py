@@ -1,0 +1,115 @@
+"""The agent id behind the proxy: believed only with the proxy's secret, stored with each
+message, never taken from the client's own metadata."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+import requests
+
+from channels import agent_identity as ai
+from tests.channels.fakebot import FakeServer
+
+SECRET = "test-proxy-secret-0123456789"
+
+
+@pytest.mark.parametrize(
+    "secret, headers, expected",
+    [
+        # no proxy configured: headers ignored, nobody refused
+        ("", {ai.AGENT_HEADER: "budi"}, ai.Identity()),
+        ("", {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: "x"}, ai.Identity()),
+        # proxy configured
+        (SECRET, {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: SECRET}, ai.Identity("budi")),
+        (
+            SECRET,
+            {ai.AGENT_HEADER: " siti.r@cho.example ", ai.SECRET_HEADER: SECRET},
+            ai.Identity("siti.r@cho.example"),
+        ),
+        (SECRET, {ai.AGENT_HEADER: "budi"}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: "wrong"}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: SECRET[:-1]}, ai.Identity(refused=True)),
+        (SECRET, {ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "a b", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "x" * 129, ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "-rm", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "budi\x00", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
+        (SECRET, {}, ai.Identity(refused=True)),
+    ],
+)
+def test_identify(secret: str, headers: Dict[str, str], expected: ai.Identity) -> None:
+    assert ai.identify(headers, secret) == expected
+
+
+@pytest.mark.parametrize(
+    "metadata, identity, expected",
+    [
+        (None, ai.Identity(), None),
+        ({}, ai.Identity(), None),
+        ({"agent_id": "forged"}, ai.Identity(), None),
+        ({"agent_id": "forged", "display": "Ya"}, ai.Identity(), {"display": "Ya"}),
+        ({"agent_id": "forged"}, ai.Identity("budi"), {"agent_id": "budi"}),
+        (None, ai.Identity("budi"), {"agent_id": "budi"}),
+    ],
+)
+def test_stamp(
+    metadata: Optional[Dict[str, Any]], identity: ai.Identity, expected: Optional[Dict[str, Any]]
+) -> None:
+    assert ai.stamp(metadata, identity) == expected
+
+
+@pytest.fixture
+def proxied(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
+    monkeypatch.setenv(ai.SECRET_ENV, SECRET)  # the fake server runs in this process
+    yield fake_server
+
+
+def test_rest_and_widget_store_the_proxy_agent_and_refuse_requests_around_it(
+    proxied: FakeServer,
+) -> None:
+    received = proxied.bot.received
+    before = len(received)  # the fake server is shared by the session
+    ok = {ai.SECRET_HEADER: SECRET, ai.AGENT_HEADER: "budi"}
+    body = {"sender": "r-ident", "message": "halo", "metadata": {"agent_id": "siti"}}
+    answer = requests.post(f"{proxied.url}/webhooks/rest/webhook", json=body, timeout=10)
+    # without the secret (a request that went around the proxy): refused, nothing reaches NLU
+    assert answer.status_code == 403 and answer.json()["error"] == ai.REFUSED_TEXT
+    forged = requests.post(
+        f"{proxied.url}/webhooks/rest/webhook",
+        json=body,
+        headers={ai.AGENT_HEADER: "siti", ai.SECRET_HEADER: "guess"},
+        timeout=10,
+    )
+    assert forged.status_code == 403
+    assert received[before:] == []
+
+    rest = requests.post(f"{proxied.url}/webhooks/rest/webhook", json=body, headers=ok, timeout=10)
+    assert rest.status_code == 200
+    widget_body = {"sender": "w-0123456789ab", "message": "halo", "metadata": {"agent_id": "x"}}
+    widget = requests.post(
+        f"{proxied.url}/webhooks/widget/webhook", json=widget_body, headers=ok, timeout=10
+    )
+    assert widget.status_code == 200
+    assert [m.metadata for m in received[before:]] == [{"agent_id": "budi"}] * 2
+
+    history = requests.get(
+        f"{proxied.url}/webhooks/widget/history",
+        params={"sender": "w-0123456789ab"},
+        headers={ai.AGENT_HEADER: "budi"},
+        timeout=10,
+    )
+    assert history.status_code == 403
+
+
+def test_without_a_proxy_secret_the_agent_header_is_ignored(fake_server: FakeServer) -> None:
+    before = len(fake_server.bot.received)
+    answer = requests.post(
+        f"{fake_server.url}/webhooks/rest/webhook",
+        json={"sender": "r-noproxy", "message": "halo", "metadata": {"agent_id": "siti"}},
+        headers={ai.AGENT_HEADER: "budi"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert [m.metadata for m in fake_server.bot.received[before:]] == [None]
