@@ -83,7 +83,7 @@ e2e: train test-deps
 test: lint typecheck domain-check validate unit train test-stories test-nlu e2e
 	@echo "make test: all checks passed"
 
-bench: setup train
+bench: setup train test-services
 	$(ENV) $(VENV)/python scripts/bench.py
 
 clean:

@@ -49,7 +49,7 @@ def render_site(workdir: Path, listen: str, instances: Sequence[int]) -> str:
     site = site.replace("    listen [::]:443 ssl http2;\n", "")
     site = site.replace("listen 443 ssl http2;", f"listen {listen} ssl http2;")
 
-    def servers(match: "re.Match[str]") -> str:
+    def servers(match: re.Match[str]) -> str:
         indent, options = match.group(1), match.group(2) or ""
         return "".join(f"{indent}server 127.0.0.1:{port}{options};\n" for port in instances)
 

@@ -108,8 +108,9 @@ ports_csv=$(IFS=,; echo "${rasa_ports[*]}")
 nginx_args=(-p "$dir/" -c "$dir/nginx.conf" -e "$dir/log/nginx-error.log")
 "$nginx_bin" -t -q "${nginx_args[@]}" || fail "nginx refused the configuration in $dir"
 
-model=$(ls -t models/*.tar.gz 2>/dev/null | head -1)
+model=${ASSISTANT_MODEL:-$(ls -t models/*.tar.gz 2>/dev/null | head -1)}
 [ -n "$model" ] || fail "no trained model in models/: run 'make train'"
+export ASSISTANT_MODEL=$model
 
 # -- start and supervise ---------------------------------------------------------------------
 # Ctrl-C reaches every process of the group at once; each run.sh stops its own servers. The
@@ -156,7 +157,7 @@ done
 nginx_pid=$!
 pids+=("$nginx_pid")
 
-next_note=$((start + 15))
+next_note=$((start + 30))
 while [ -z "$stopping" ]; do
   up=0
   for port in "${rasa_ports[@]}"; do
@@ -174,22 +175,30 @@ while [ -z "$stopping" ]; do
   done
   if [ "$(date +%s)" -ge "$next_note" ]; then
     say "waiting: $up of ${#rasa_ports[@]} Rasa instances up after $(( $(date +%s) - start ))s"
-    next_note=$((next_note + 15))
+    next_note=$((next_note + 30))
   fi
   sleep 1
 done
 say "ready in $(( $(date +%s) - start ))s: widget $url/webhooks/widget/ | REST $url/webhooks/rest/webhook | agents in $dir/htpasswd (scripts/add_agent.sh NAME $dir/htpasswd) | logs in $dir/log | Ctrl-C stops"
 
+# A part that stops ends the cluster. After Ctrl-C the parts often exit before this shell
+# has run its INT trap: the short pause lets the trap come first, and a part that exited as
+# told (0, SIGINT 130, SIGTERM 143) is a stop, not a failure.
 while [ -z "$stopping" ]; do
   wait -n "${pids[@]}" || true
+  sleep 0.3
   [ -z "$stopping" ] || break
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null && continue
-    if [ "$pid" = "$nginx_pid" ]; then
-      tail -n 5 "$dir/log/nginx-error.log" >&2
-      fail "nginx exited; stopping the cluster"
-    fi
-    fail "an instance stopped (its run.sh said why above); stopping the cluster"
+    status=0
+    wait "$pid" 2>/dev/null || status=$?
+    part=nginx  # pids: one run.sh per instance, then nginx
+    for i in "${!rasa_ports[@]}"; do [ "$pid" != "${pids[$i]}" ] || part="instance $((i + 1))"; done
+    case "$status" in
+      0 | 130 | 143) say "$part stopped (exit $status); stopping the cluster"; exit 0 ;;
+    esac
+    [ "$pid" != "$nginx_pid" ] || tail -n 5 "$dir/log/nginx-error.log" >&2
+    fail "$part exited with status $status (logs in $dir/log); stopping the cluster"
   done
 done
 exit "$stop_code"

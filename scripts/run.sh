@@ -69,7 +69,8 @@ if [ -n "${TELEGRAM_TOKEN:-}" ] || [ -n "${WHATSAPP_TOKEN:-}" ]; then
   echo "channels: $credentials (Telegram $tg, WhatsApp $wa)"
 fi
 # <<< channels <<<
-model=$(ls -t models/*.tar.gz 2>/dev/null | head -1)
+# ASSISTANT_MODEL: another model file (make bench); default the newest in models/
+model=${ASSISTANT_MODEL:-$(ls -t models/*.tar.gz 2>/dev/null | head -1)}
 [ -n "$model" ] || { echo "no trained model in models/: run 'make train'" >&2; exit 1; }
 
 # Ctrl-C reaches every process of the terminal's group at once: the servers stop by
@@ -148,7 +149,7 @@ while [ -z "$stopping" ]; do
   fi
   sleep 1
 done
-echo "ready in $(( $(date +%s) - start ))s: REST http://127.0.0.1:${RASA_PORT:-5005}/webhooks/rest/webhook | socketio http://127.0.0.1:${RASA_PORT:-5005}/socket.io | actions http://127.0.0.1:${ACTION_PORT:-5055}/webhook (logs in $log_dir, Ctrl-C stops)"
+echo "${RUN_NAME:+run $RUN_NAME: }ready in $(( $(date +%s) - start ))s: REST http://127.0.0.1:${RASA_PORT:-5005}/webhooks/rest/webhook | socketio http://127.0.0.1:${RASA_PORT:-5005}/socket.io | actions http://127.0.0.1:${ACTION_PORT:-5055}/webhook (logs in $log_dir, Ctrl-C stops)"
 
 # A server that dies (crash, kill -9, out of memory) is started again; conversations are in
 # the tracker store, so a form goes on where it was. One that keeps dying within 60 s of its
@@ -158,6 +159,7 @@ echo "ready in $(( $(date +%s) - start ))s: REST http://127.0.0.1:${RASA_PORT:-5
 quick_deaths=0
 while [ -z "$stopping" ]; do
   wait -n "$actions_pid" "$rasa_pid" || true
+  sleep 0.3  # after Ctrl-C a server may exit before the INT trap has run: let it come first
   for server in actions rasa; do
     [ -z "$stopping" ] || break
     pid_var=${server}_pid started_var=${server}_started log_var=${server}_log

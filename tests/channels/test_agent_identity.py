@@ -12,6 +12,7 @@ from channels import agent_identity as ai
 from tests.channels.fakebot import FakeServer
 
 SECRET = "test-proxy-secret-0123456789"
+REFUSED = ai.Identity(refused=True)
 
 
 @pytest.mark.parametrize(
@@ -27,16 +28,16 @@ SECRET = "test-proxy-secret-0123456789"
             {ai.AGENT_HEADER: " siti.r@cho.example ", ai.SECRET_HEADER: SECRET},
             ai.Identity("siti.r@cho.example"),
         ),
-        (SECRET, {ai.AGENT_HEADER: "budi"}, ai.Identity(refused=True)),
-        (SECRET, {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: "wrong"}, ai.Identity(refused=True)),
-        (SECRET, {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: SECRET[:-1]}, ai.Identity(refused=True)),
-        (SECRET, {ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
-        (SECRET, {ai.AGENT_HEADER: "", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
-        (SECRET, {ai.AGENT_HEADER: "a b", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
-        (SECRET, {ai.AGENT_HEADER: "x" * 129, ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
-        (SECRET, {ai.AGENT_HEADER: "-rm", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
-        (SECRET, {ai.AGENT_HEADER: "budi\x00", ai.SECRET_HEADER: SECRET}, ai.Identity(refused=True)),
-        (SECRET, {}, ai.Identity(refused=True)),
+        (SECRET, {ai.AGENT_HEADER: "budi"}, REFUSED),
+        (SECRET, {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: "wrong"}, REFUSED),
+        (SECRET, {ai.AGENT_HEADER: "budi", ai.SECRET_HEADER: SECRET[:-1]}, REFUSED),
+        (SECRET, {ai.SECRET_HEADER: SECRET}, REFUSED),
+        (SECRET, {ai.AGENT_HEADER: "", ai.SECRET_HEADER: SECRET}, REFUSED),
+        (SECRET, {ai.AGENT_HEADER: "a b", ai.SECRET_HEADER: SECRET}, REFUSED),
+        (SECRET, {ai.AGENT_HEADER: "x" * 129, ai.SECRET_HEADER: SECRET}, REFUSED),
+        (SECRET, {ai.AGENT_HEADER: "-rm", ai.SECRET_HEADER: SECRET}, REFUSED),
+        (SECRET, {ai.AGENT_HEADER: "budi\x00", ai.SECRET_HEADER: SECRET}, REFUSED),
+        (SECRET, {}, REFUSED),
     ],
 )
 def test_identify(secret: str, headers: Dict[str, str], expected: ai.Identity) -> None:

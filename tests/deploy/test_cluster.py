@@ -77,7 +77,9 @@ def _user_events(dbname: str) -> List[Tuple[str, Dict[str, Any]]]:
     connection = h.pg_connect(dbname)
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id")
+            cursor.execute(
+                "SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id"
+            )
             return [(sender, json.loads(data)) for sender, data in cursor.fetchall()]
     finally:
         connection.close()
@@ -229,15 +231,13 @@ def test_agent_completes_a_case_in_the_widget_through_nginx_on_both_instances(
         cleanup()
 
     # nginx's access log names the instance of every turn: they alternate
-    turns = [
-        line for line in cluster.access_log() if '"POST /webhooks/widget/webhook"' in line
-    ]
+    turns = [line for line in cluster.access_log() if '"POST /webhooks/widget/webhook"' in line]
     assert len(turns) == 8, turns
     assert all(f"agent={AGENT} " in line and " 200 " in line for line in turns), turns
     upstreams = [line.rsplit("upstream=", 1)[1].split()[0] for line in turns]
     expected = {f"127.0.0.1:{port}" for port in cluster.rasa_ports}
     assert set(upstreams) == expected, upstreams
-    assert all(a != b for a, b in zip(upstreams, upstreams[1:])), upstreams
+    assert all(a != b for a, b in zip(upstreams, upstreams[1:], strict=False)), upstreams
 
     # the conversation records the agent on every message
     events = [data for who, data in _user_events(cluster.dbname) if who == sender]
@@ -328,7 +328,7 @@ def test_bad_input_gets_a_4xx_never_a_5xx(cluster: Cluster) -> None:
     auth = base64.b64encode(f"{AGENT}:{PASSWORD}".encode()).decode()
     head = (
         f"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
-        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"sender\": "
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sender": '
     ).encode()
     status = _raw_https(cluster, head, pause=12)
     assert status == "closed" or " 408 " in status + " ", status
@@ -342,7 +342,9 @@ def test_ctrl_c_stops_the_whole_cluster(cluster: Cluster) -> None:
     try:
         cluster.process.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        raise AssertionError(f"cluster.sh still running 60 s after Ctrl-C:\n{cluster.log()}")
+        raise AssertionError(
+            f"cluster.sh still running 60 s after Ctrl-C:\n{cluster.log()}"
+        ) from None
     deadline = time.monotonic() + 10
     while cluster.session_pids() and time.monotonic() < deadline:
         time.sleep(0.5)
