@@ -23,12 +23,14 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
-import urllib3
 
 from tests.reliability import harness as h
 
-pytestmark = pytest.mark.servers
-urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # self-signed, on purpose
+pytestmark = [
+    pytest.mark.servers,
+    # the cluster's certificate is self-signed, on purpose
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
 
 ROOT = h.ROOT
 AGENT, PASSWORD = "budi.cho", "rahasia-budi-123"
