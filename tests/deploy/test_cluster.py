@@ -43,6 +43,7 @@ class Cluster:
     process: subprocess.Popen  # type: ignore[type-arg]
     url: str
     rasa_ports: List[int]
+    action_ports: List[int]
     dbname: str
     redis_db: int
     secret: str
@@ -97,13 +98,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     redis_db = h.claim_redis_db()
     secret = h.new_secret()
     rasa_ports = [h.free_port(), h.free_port()]
+    action_ports = [h.free_port(), h.free_port()]
     https_port = h.free_port()
     env = h.server_env(
         {
             "CLUSTER_DIR": str(workdir),
             "CLUSTER_HTTPS_PORT": str(https_port),
             "CLUSTER_RASA_PORTS": " ".join(map(str, rasa_ports)),
-            "CLUSTER_ACTION_PORTS": f"{h.free_port()} {h.free_port()}",
+            "CLUSTER_ACTION_PORTS": " ".join(map(str, action_ports)),
             "TRACKER_DB_HOST": h.PG_HOST,
             "TRACKER_DB_PORT": str(h.PG_PORT),
             "TRACKER_DB_NAME": dbname,
@@ -134,7 +136,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         start_new_session=True,  # its own process group: Ctrl-C is SIGINT to that group
     )
     url = f"https://127.0.0.1:{https_port}"
-    running = Cluster(workdir, process, url, rasa_ports, dbname, redis_db, secret, 0.0)
+    running = Cluster(
+        workdir, process, url, rasa_ports, action_ports, dbname, redis_db, secret, 0.0
+    )
     try:
         deadline = time.monotonic() + 600
         while "cluster: ready in" not in running.log():
@@ -336,6 +340,24 @@ def test_bad_input_gets_a_4xx_never_a_5xx(cluster: Cluster) -> None:
     assert status == "closed" or " 408 " in status + " ", status
     # nothing of this reached an instance as a 5xx
     assert not [line for line in cluster.access_log() if '" 5' in line.split("]", 1)[1][:60]]
+
+
+def _listening(port: int) -> List[str]:
+    """Local addresses listening on ``port`` (IPv4 and IPv6), from /proc/net/tcp*."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.append(address)
+    return found
+
+
+def test_servers_listen_on_loopback_only(cluster: Cluster) -> None:
+    loopback = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
+    for port in cluster.rasa_ports + cluster.action_ports:
+        assert _listening(port) == [loopback], (port, _listening(port))
 
 
 def test_ctrl_c_stops_the_whole_cluster(cluster: Cluster) -> None:
