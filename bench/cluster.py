@@ -31,7 +31,9 @@ CLIENTS = (10, 40)
 AGENT = "bench"
 
 
-def _pg(dbname: str = "postgres") -> Any:
+def _pg_admin(statement: str, params: tuple = ()) -> None:  # type: ignore[type-arg]
+    """One statement on the server's ``postgres`` database, outside a transaction (CREATE /
+    DROP DATABASE refuse to run inside one)."""
     import psycopg2
 
     connection = psycopg2.connect(
@@ -39,11 +41,15 @@ def _pg(dbname: str = "postgres") -> Any:
         port=int(os.environ.get("TRACKER_DB_PORT", "5432")),
         user=os.environ.get("TRACKER_DB_USER", "postgres"),
         password=os.environ.get("TRACKER_DB_PASSWORD") or None,
-        dbname=dbname,
+        dbname="postgres",
         connect_timeout=5,
     )
     connection.autocommit = True
-    return connection
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    finally:
+        connection.close()
 
 
 def _redis(db: int) -> Any:
@@ -141,8 +147,7 @@ def measure_cluster(
 ) -> None:
     """Fills ``results["cluster"]``: {"direct": {"10": ..., "40": ...}, "nginx": {...}}."""
     dbname = f"bench_cluster_{uuid.uuid4().hex[:8]}"
-    with _pg() as connection, connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{dbname}"')
+    _pg_admin(f'CREATE DATABASE "{dbname}"')
     redis_db = _claim_redis_db()
     cluster: Optional[RunningCluster] = None
     try:
@@ -184,12 +189,11 @@ def measure_cluster(
             cluster.stop()
             say("cluster: stopped (Ctrl-C)")
         _redis(redis_db).flushdb()
-        with _pg() as connection, connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (dbname,),
-            )
-            cursor.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        _pg_admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (dbname,),
+        )
+        _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}"')
 
 
 def markdown(results: Dict[str, Any]) -> List[str]:

@@ -113,9 +113,11 @@ model=${ASSISTANT_MODEL:-$(ls -t models/*.tar.gz 2>/dev/null | head -1)}
 export ASSISTANT_MODEL=$model
 
 # -- start and supervise ---------------------------------------------------------------------
-# Ctrl-C reaches every process of the group at once; each run.sh stops its own servers. The
-# cleanup stops what is left: SIGTERM, then SIGKILL after 25 s for anything still running
-# below this script (a stuck shutdown never keeps a port busy).
+# Ctrl-C reaches every process of the group at once: nginx and the servers stop by
+# themselves. Each run.sh is a background job here, so bash ignores SIGINT in it: it sees its
+# servers stop as told and stops too, and gets SIGTERM from the cleanup anyway. The cleanup
+# stops what is left: SIGTERM, then SIGKILL after 25 s for anything still running below this
+# script (a stuck shutdown never keeps a port busy).
 stopping="" stop_code=0 pids=()
 descendants() {
   local child
