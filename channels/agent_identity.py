@@ -12,7 +12,8 @@ arrive. The assistant believes ``X-Agent-Id`` only with the right secret:
   secret (a request that went around the proxy) or without a valid agent id, and the agent
   id is stored with each message (``metadata.agent_id`` of the user event in the tracker).
 
-An ``agent_id`` a client puts in the request's own ``metadata`` is always dropped.
+An ``agent_id`` a client puts in the request's own ``metadata`` is always dropped. Behind the
+proxy, an agent reads back (widget history) only conversations no other agent wrote in.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Iterable, Mapping, Optional, Set
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ METADATA_KEY = "agent_id"
 AGENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 REFUSED_TEXT = "Akses ditolak: buka asisten melalui alamat tim (login agen)."
+OTHER_AGENT_TEXT = "Percakapan ini milik agen lain."
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,21 @@ def stamp(metadata: Optional[Dict[str, Any]], identity: Identity) -> Optional[Di
     if identity.agent_id:
         cleaned[METADATA_KEY] = identity.agent_id
     return cleaned or None
+
+
+def agents_of(events: Iterable[Dict[str, Any]]) -> Set[str]:
+    """The agents recorded on the user messages of a conversation's events."""
+    agents = set()
+    for event in events:
+        metadata = event.get("metadata") if event.get("event") == "user" else None
+        if isinstance(metadata, dict) and isinstance(metadata.get(METADATA_KEY), str):
+            agents.add(metadata[METADATA_KEY])
+    return agents
+
+
+def may_read(identity: Identity, events: Iterable[Dict[str, Any]]) -> bool:
+    """Without a proxy anyone on the machine may; behind it, only when no other agent wrote
+    in the conversation."""
+    if identity.agent_id is None:
+        return True
+    return agents_of(events) <= {identity.agent_id}

@@ -75,6 +75,8 @@ async def conversation_history(request: Request, sender: str) -> Optional[List[D
     if tracker is None:
         return []
     events = tracker.current_state(EventVerbosity.ALL).get("events") or []
+    if not agent_identity.may_read(agent_identity.identify(request.headers), events):
+        raise PermissionError(f"{sender} belongs to another agent")
     return history_from_events(events)[-MAX_HISTORY:]
 
 
@@ -129,6 +131,8 @@ class WidgetConnector(InputChannel):
                 return json_error(400, '"sender" tidak valid.')
             try:
                 messages = await conversation_history(request, sender)
+            except PermissionError:
+                return json_error(403, agent_identity.OTHER_AGENT_TEXT)
             except Exception:  # a broken store: the page starts empty, not a 5xx
                 logger.exception("widget: reading the history of %s failed", sender)
                 return json_error(503, "Riwayat percakapan tidak bisa dibaca saat ini.")

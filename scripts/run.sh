@@ -35,6 +35,9 @@ if [ "${ASSISTANT_STORES:-embedded}" = "production" ]; then
     echo "ASSISTANT_STORES=production needs these environment variables: ${missing[*]}" >&2
     exit 1
   fi
+  # the Rasa server waits for them (TRACKER_DB_CONNECT_TIMEOUT, LOCK_REDIS_CONNECT_TIMEOUT)
+  say "stores: PostgreSQL $TRACKER_DB_HOST:$TRACKER_DB_PORT database $TRACKER_DB_NAME," \
+    "Redis $LOCK_REDIS_HOST:$LOCK_REDIS_PORT db $LOCK_REDIS_DB"
 fi
 if [ "$endpoints" = endpoints.yml ] && [ "${ACTION_PORT:-5055}" != 5055 ]; then
   # endpoints.yml names the default action port; another ACTION_PORT gets its own copy

@@ -3,7 +3,7 @@ message, never taken from the client's own metadata."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import requests
@@ -61,6 +61,27 @@ def test_stamp(
     assert ai.stamp(metadata, identity) == expected
 
 
+def _user(agent: Optional[str]) -> Dict[str, Any]:
+    return {"event": "user", "text": "x", "metadata": {"agent_id": agent} if agent else {}}
+
+
+@pytest.mark.parametrize(
+    "identity, agents, allowed",
+    [
+        (ai.Identity(), ["budi", "siti"], True),  # no proxy: one person on the machine
+        (ai.Identity("budi"), [], True),  # a new conversation
+        (ai.Identity("budi"), ["budi", None, "budi"], True),
+        (ai.Identity("budi"), ["budi", "siti"], False),
+        (ai.Identity("budi"), ["siti"], False),
+    ],
+)
+def test_an_agent_reads_back_only_conversations_no_other_agent_wrote_in(
+    identity: ai.Identity, agents: List[Optional[str]], allowed: bool
+) -> None:
+    events = [_user(a) for a in agents] + [{"event": "bot", "text": "y", "metadata": {}}]
+    assert ai.may_read(identity, events) is allowed
+
+
 @pytest.fixture
 def proxied(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
     monkeypatch.setenv(ai.SECRET_ENV, SECRET)  # the fake server runs in this process
@@ -95,13 +116,20 @@ def test_rest_and_widget_store_the_proxy_agent_and_refuse_requests_around_it(
     assert widget.status_code == 200
     assert [m.metadata for m in received[before:]] == [{"agent_id": "budi"}] * 2
 
-    history = requests.get(
-        f"{proxied.url}/webhooks/widget/history",
-        params={"sender": "w-0123456789ab"},
-        headers={ai.AGENT_HEADER: "budi"},
-        timeout=10,
-    )
-    assert history.status_code == 403
+    def history(headers: Dict[str, str]) -> requests.Response:
+        return requests.get(
+            f"{proxied.url}/webhooks/widget/history",
+            params={"sender": "w-0123456789ab"},
+            headers=headers,
+            timeout=10,
+        )
+
+    assert history({ai.AGENT_HEADER: "budi"}).status_code == 403  # around the proxy
+    own = history(ok)
+    assert own.status_code == 200
+    assert [m.get("text") for m in own.json()["messages"] if m["role"] == "user"] == ["halo"]
+    other = history({ai.SECRET_HEADER: SECRET, ai.AGENT_HEADER: "siti"})
+    assert other.status_code == 403 and other.json()["error"] == ai.OTHER_AGENT_TEXT
 
 
 def test_without_a_proxy_secret_the_agent_header_is_ignored(fake_server: FakeServer) -> None:

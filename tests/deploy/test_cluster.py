@@ -34,7 +34,7 @@ pytestmark = [
 
 ROOT = h.ROOT
 AGENT, PASSWORD = "budi.cho", "rahasia-budi-123"
-OTHER_AGENT = "siti"
+OTHER_AGENT, OTHER_PASSWORD = "siti", "rahasia-siti-456"
 
 
 @dataclass
@@ -118,7 +118,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "AGENT_PROXY_SECRET": secret,
         }
     )
-    for name, password in ((AGENT, PASSWORD), (OTHER_AGENT, "rahasia-siti-456")):
+    for name, password in ((AGENT, PASSWORD), (OTHER_AGENT, OTHER_PASSWORD)):
         subprocess.run(
             [str(ROOT / "scripts" / "add_agent.sh"), name, str(workdir / "htpasswd")],
             env=dict(env, AGENT_PASSWORD=password),
@@ -279,6 +279,22 @@ def test_logins_and_forged_agent_ids(cluster: Cluster) -> None:
     assert answer.json() and answer.json()[0].get("text")
     recorded = [data for who, data in _user_events(cluster.dbname) if who == sender]
     assert [e["metadata"].get("agent_id") for e in recorded] == [AGENT]
+
+    # another agent cannot read that agent's widget conversation back
+    widget_sender = f"w-{uuid.uuid4().hex}"
+    posted = requests.post(
+        f"{cluster.url}/webhooks/widget/webhook",
+        json={"sender": widget_sender, "message": "halo"},
+        auth=cluster.auth,
+        verify=False,
+        timeout=60,
+    )
+    assert posted.status_code == 200
+    history = f"{cluster.url}/webhooks/widget/history?sender={widget_sender}"
+    own = requests.get(history, auth=cluster.auth, verify=False, timeout=30)
+    assert own.status_code == 200 and own.json()["messages"]
+    other = (OTHER_AGENT, OTHER_PASSWORD)
+    assert requests.get(history, auth=other, verify=False, timeout=30).status_code == 403
 
     # around the proxy (straight to an instance), the agent id is never believed
     direct = f"http://127.0.0.1:{cluster.rasa_ports[0]}/webhooks/rest/webhook"
