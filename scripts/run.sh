@@ -13,7 +13,7 @@ source scripts/env.sh
 export TF_INTRA_OP_PARALLELISM_THREADS=${SERVER_TF_INTRA_OP_THREADS:-1}
 
 log_dir=${ASSISTANT_LOG_DIR:-var/log}
-mkdir -p "$log_dir"
+mkdir -p var "$log_dir"
 # A second instance on other ports (README "Production stores and operations") logs apart.
 rasa_log=$log_dir/rasa.log actions_log=$log_dir/actions.log
 [ "${RASA_PORT:-5005}" = 5005 ] || rasa_log=$log_dir/rasa-${RASA_PORT}.log
@@ -70,6 +70,17 @@ if [ -n "${TELEGRAM_TOKEN:-}" ] || [ -n "${WHATSAPP_TOKEN:-}" ]; then
   [ -z "$TELEGRAM_TOKEN" ] || tg=on
   [ -z "$WHATSAPP_TOKEN" ] || wa=on
   echo "channels: $credentials (Telegram $tg, WhatsApp $wa)"
+  # a chat channel anyone could use is refused (channels/access.py says the same at start)
+  case "${ALLOW_ANY_CHAT:-}" in 1|true|yes) ;; *)
+    if [ "$tg" = on ] && [ -z "${TELEGRAM_ALLOWED_CHATS:-}${TELEGRAM_ALLOWED_USERS:-}" ]; then
+      echo "Telegram: set TELEGRAM_ALLOWED_CHATS / TELEGRAM_ALLOWED_USERS (or ALLOW_ANY_CHAT=1)" >&2
+      exit 1
+    fi
+    if [ "$wa" = on ] && [ -z "${WHATSAPP_ALLOWED_NUMBERS:-}" ]; then
+      echo "WhatsApp: set WHATSAPP_ALLOWED_NUMBERS (or ALLOW_ANY_CHAT=1)" >&2
+      exit 1
+    fi
+  esac
 fi
 # <<< channels <<<
 # ASSISTANT_MODEL: another model file (make bench); default the newest in models/
@@ -112,6 +123,7 @@ start_actions() {
     --actions actions --port "${ACTION_PORT:-5055}" "${logging_args[@]}" \
     >>"$actions_log" 2>&1 &
   actions_pid=$! actions_started=$(date +%s)
+  echo "$actions_pid" >"var/actions-${ACTION_PORT:-5055}.pid"  # make sop-reload sends SIGHUP
 }
 # `python -m assistant_runtime` is `rasa` plus the runtime hooks (busy answer when the
 # action server or a store fails, GET /health, strict stores): docs/reliability.md.
