@@ -32,7 +32,7 @@ AGENT_HEADER = "X-Agent-Id"
 SECRET_HEADER = "X-Agent-Proxy-Secret"
 METADATA_KEY = "agent_id"
 # user names of htpasswd files and of SSO accounts (e-mail style included)
-AGENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+AGENT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 
 REFUSED_TEXT = "Akses ditolak: buka asisten melalui alamat tim (login agen)."
 OTHER_AGENT_TEXT = "Percakapan ini milik agen lain."
@@ -55,7 +55,7 @@ def identify(headers: Mapping[str, str], secret: Optional[str] = None) -> Identi
         logger.warning("agent identity: request without the proxy secret refused")
         return Identity(refused=True)
     agent = (headers.get(AGENT_HEADER) or "").strip()
-    if not AGENT_ID_RE.match(agent):
+    if not AGENT_ID_RE.fullmatch(agent):
         logger.warning("agent identity: the proxy sent no valid agent id; refused")
         return Identity(refused=True)
     return Identity(agent_id=agent)
