@@ -108,6 +108,7 @@ cleanup() {
   done
   for pid in ${pids[@]+"${pids[@]}"}; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  rm -f "var/actions-${ACTION_PORT:-5055}.pid"
   say "stopped"
 }
 on_signal() { stopping=yes; stop_code=$1; exit "$1"; }
