@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 import requests
 
+from tests.analytics import rabbit
 from tests.reliability import harness as h
 
 pytestmark = [
@@ -48,6 +49,10 @@ class Cluster:
     redis_db: int
     secret: str
     started_in: float
+
+    @property
+    def analytics_db(self) -> str:
+        return f"{self.dbname}_analytics"  # cluster.sh's default ANALYTICS_DB_URL
 
     @property
     def auth(self) -> Tuple[str, str]:
@@ -97,6 +102,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     h.pg_create_database(dbname)
     redis_db = h.claim_redis_db()
     secret = h.new_secret()
+    if not rabbit.rabbit_available():
+        pytest.fail("RabbitMQ does not answer on 127.0.0.1:5672: run `make test-services`")
+    broker = rabbit.new_names("cluster")
     rasa_ports = [h.free_port(), h.free_port()]
     action_ports = [h.free_port(), h.free_port()]
     https_port = h.free_port()
@@ -116,8 +124,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "LOCK_REDIS_DB": str(redis_db),
             "LOCK_REDIS_PASSWORD": "",
             "AGENT_PROXY_SECRET": secret,
+            # this cluster's own exchange and queue, deleted afterwards
+            **rabbit.broker_env(broker["queue"], broker["exchange"]),
         }
     )
+    env.pop("ANALYTICS_DB_URL", None)
     for name, password in ((AGENT, PASSWORD), (OTHER_AGENT, OTHER_PASSWORD)):
         subprocess.run(
             [str(ROOT / "scripts" / "add_agent.sh"), name, str(workdir / "htpasswd")],
@@ -155,7 +166,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         out.close()
+        rabbit.delete(broker["queue"], broker["exchange"])
         h.pg_drop_database(dbname)
+        h.pg_drop_database(f"{dbname}_analytics")
         h.release_redis_db(redis_db)
 
 
@@ -376,6 +389,48 @@ def test_servers_listen_on_loopback_only(cluster: Cluster) -> None:
         assert _listening(port) == [loopback], (port, _listening(port))
 
 
+def _analytics_user_texts(cluster: Cluster, sender: str) -> List[str]:
+    connection = h.pg_connect(cluster.analytics_db)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+            events = [json.loads(data) for (data,) in cursor.fetchall()]
+    finally:
+        connection.close()
+    return [e.get("text") for e in events if e.get("event") == "user"]
+
+
+def test_one_analytics_consumer_stores_the_events_of_both_instances(cluster: Cluster) -> None:
+    """Both instances publish to the cluster's own RabbitMQ exchange; the one consumer
+    cluster.sh starts stores every event in the analytics database (not the tracker's)."""
+    consumers = [
+        pid
+        for pid in cluster.session_pids()
+        if b"analytics.consumer" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert len(consumers) == 1, consumers
+    sender = f"cl-{uuid.uuid4().hex[:8]}"
+    texts = ["plg isi pulsa 50rb di indomaret blm masuk", "081234567890", "kemarin jam 3 sore"]
+    for text in texts:
+        answer = requests.post(
+            f"{cluster.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            auth=cluster.auth,
+            verify=False,
+            timeout=60,
+        )
+        assert answer.status_code == 200 and answer.json(), answer.text
+    assert "SN" in answer.json()[0]["text"]
+    deadline = time.monotonic() + 30
+    while _analytics_user_texts(cluster, sender) != texts and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _analytics_user_texts(cluster, sender) == texts
+    # nginx sent the turns to both instances (round robin), so both published
+    turns = [line for line in cluster.access_log() if "POST /webhooks/rest/webhook" in line]
+    upstreams = {line.rsplit("upstream=", 1)[1].split()[0] for line in turns[-3:]}
+    assert upstreams == {f"127.0.0.1:{port}" for port in cluster.rasa_ports}, turns[-3:]
+
+
 def _rasa_pid(cluster: Cluster, port: int) -> int:
     for pid in cluster.session_pids():
         try:
@@ -417,7 +472,8 @@ def test_an_instance_that_crashes_is_bypassed_and_started_again(cluster: Cluster
 
 def test_ctrl_c_stops_the_whole_cluster(cluster: Cluster) -> None:
     """Also while instance 1 is still loading its model after the crash above."""
-    assert len(cluster.session_pids()) >= 5  # cluster.sh, 2 x (run.sh, rasa, actions), nginx
+    # cluster.sh, 2 x (run.sh, rasa, actions), nginx, the analytics consumer
+    assert len(cluster.session_pids()) >= 6
     before = len(cluster.log())
     os.killpg(cluster.process.pid, signal.SIGINT)
     try:

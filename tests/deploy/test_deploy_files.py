@@ -46,7 +46,14 @@ def test_units_name_what_a_server_needs(unit: Path) -> None:
 
 def test_env_templates_hold_no_secret() -> None:
     env = (DEPLOY / "assistant.env.example").read_text(encoding="utf-8")
-    for name in ("TRACKER_DB_PASSWORD", "LOCK_REDIS_PASSWORD", "AGENT_PROXY_SECRET"):
+    for name in (
+        "TRACKER_DB_PASSWORD",
+        "LOCK_REDIS_PASSWORD",
+        "AGENT_PROXY_SECRET",
+        "RABBITMQ_PASSWORD",
+        "ANALYTICS_DB_URL",
+        "OPS_TOKEN",
+    ):
         assert re.search(rf"^{name}=$", env, re.M), name
     # every variable endpoints.production.yml needs is in the two templates
     instance = (DEPLOY / "instance.env.example").read_text(encoding="utf-8")
