@@ -128,6 +128,8 @@ if [ ! -s "$dir/htpasswd" ]; then
   say "no agents yet: adding agent1 (more: scripts/add_agent.sh NAME $dir/htpasswd)"
   scripts/add_agent.sh agent1 "$dir/htpasswd" </dev/null
 fi
+# team leads for the ops page /ops/ (none until scripts/add_agent.sh --tl NAME adds one)
+[ -e "$dir/htpasswd-tl" ] || (umask 027 && touch "$dir/htpasswd-tl")
 ports_csv=$(IFS=,; echo "${rasa_ports[*]}")
 .venv/bin/python -m deploy.nginx_conf --dir "$dir" --listen "$listen_host:$https_port" \
   --instances "$ports_csv"
@@ -212,7 +214,7 @@ while [ -z "$stopping" ]; do
   fi
   sleep 1
 done
-say "ready in $(( $(date +%s) - start ))s: widget $url/webhooks/widget/ | REST $url/webhooks/rest/webhook | agents in $dir/htpasswd (scripts/add_agent.sh NAME $dir/htpasswd) | logs in $dir/log | Ctrl-C stops"
+say "ready in $(( $(date +%s) - start ))s: widget $url/webhooks/widget/ | REST $url/webhooks/rest/webhook | agents in $dir/htpasswd (scripts/add_agent.sh NAME $dir/htpasswd) | ops page $url/ops/ for TLs (scripts/add_agent.sh --tl NAME $dir/htpasswd-tl) | logs in $dir/log | Ctrl-C stops"
 
 # A part that stops ends the cluster. After Ctrl-C the parts often exit before this shell
 # has run its INT trap: the short pause lets the trap come first, and a part that exited as

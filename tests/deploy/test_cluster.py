@@ -17,7 +17,7 @@ import ssl
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -36,6 +36,7 @@ pytestmark = [
 ROOT = h.ROOT
 AGENT, PASSWORD = "budi.cho", "rahasia-budi-123"
 OTHER_AGENT, OTHER_PASSWORD = "siti", "rahasia-siti-456"
+TL, TL_PASSWORD = "rina.tl", "rahasia-rina-789"
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Cluster:
     redis_db: int
     secret: str
     started_in: float
+    # what one test leaves for a later one (the module's tests run in order)
+    notes: Dict[str, str] = field(default_factory=dict)
 
     @property
     def analytics_db(self) -> str:
@@ -136,6 +139,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             check=True,
             capture_output=True,
         )
+    subprocess.run(
+        [str(ROOT / "scripts" / "add_agent.sh"), "--tl", TL, str(workdir / "htpasswd-tl")],
+        env=dict(env, AGENT_PASSWORD=TL_PASSWORD),
+        check=True,
+        capture_output=True,
+    )
     out = open(workdir / "cluster.out", "wb")  # noqa: SIM115
     start = time.monotonic()
     process = subprocess.Popen(
@@ -233,6 +242,7 @@ def test_agent_completes_a_case_in_the_widget_through_nginx_on_both_instances(
         widget.open()
         sender = driver.execute_script("return localStorage.getItem('asistenSop.sender')")
         assert sender and sender.startswith("w-")
+        cluster.notes["widget_sender"] = sender
         widget.type("pelanggan isi pulsa 50rb via gopay di mytelkomsel tp blm masuk")
         widget.type("0812-3456-7890")
         widget.type("kemarin jam 3 sore")
@@ -429,6 +439,86 @@ def test_one_analytics_consumer_stores_the_events_of_both_instances(cluster: Clu
     turns = [line for line in cluster.access_log() if "POST /webhooks/rest/webhook" in line]
     upstreams = {line.rsplit("upstream=", 1)[1].split()[0] for line in turns[-3:]}
     assert upstreams == {f"127.0.0.1:{port}" for port in cluster.rasa_ports}, turns[-3:]
+
+
+def _get(cluster: Cluster, path: str, auth: Any = None, **headers: str) -> requests.Response:
+    return requests.get(
+        f"{cluster.url}{path}", auth=auth, headers=headers, verify=False, timeout=60
+    )
+
+
+def _wait_for(check: Any, timeout: float = 30) -> Any:
+    """The consumer stores the events a moment after the answer: poll, never sleep blindly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
+
+
+def test_ops_page_behind_the_proxy_is_for_tl_logins_only(cluster: Cluster) -> None:
+    """No OPS_TOKEN in the cluster: the TL logs in at nginx (htpasswd-tl), nginx passes the TL
+    with the shared secret; an agent's login gets 403, no login 401."""
+    tl = (TL, TL_PASSWORD)
+    assert _get(cluster, "/ops/").status_code == 401
+    assert _get(cluster, "/ops/cases.csv").status_code == 401
+    assert _get(cluster, "/ops/", (TL, "wrong-password")).status_code == 401
+    for path in ("/ops/", "/ops/cases.csv", "/ops/data.json"):
+        assert _get(cluster, path, cluster.auth).status_code == 403, path
+        # a role header of the agent's own is dropped by nginx
+        assert _get(cluster, path, cluster.auth, **{"X-Agent-Role": "tl"}).status_code == 403
+    page = _get(cluster, "/ops/", tl)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+
+    def agent_rows() -> List[Dict[str, str]]:
+        import csv
+        import io
+
+        answer = _get(cluster, "/ops/cases.csv", tl)
+        assert answer.status_code == 200, answer.text
+        rows = list(csv.DictReader(io.StringIO(answer.text)))
+        return [row for row in rows if row["agent"] == AGENT and row["channel"] == "widget"]
+
+    # the case the agent completed in the widget (first test), counted with the agent id
+    rows = _wait_for(agent_rows)
+    assert len(rows) == 1, rows
+    assert rows[0]["sop"] and rows[0]["case_id"].startswith(rows[0]["sop"] + ".")
+    assert rows[0]["msisdn"] == "0812****7890"
+    # the figures too, for the TL only
+    data = _get(cluster, "/ops/data.json", tl)
+    assert data.status_code == 200 and data.json()
+
+
+def test_history_lists_the_agents_own_conversations_only(cluster: Cluster) -> None:
+    """Behind the proxy the widget's history comes from the agent id, not only from the
+    browser's own list; another agent's conversation never shows, even when asked for."""
+    sender = cluster.notes.get("widget_sender")
+    assert sender, "the widget test runs first"
+    cases = "/webhooks/feedback/cases"
+
+    def own() -> List[Dict[str, Any]]:
+        answer = _get(cluster, cases, cluster.auth)  # a new browser: no senders of its own
+        assert answer.status_code == 200, answer.text
+        return [c for c in answer.json()["conversations"] if c["sender"] == sender]
+
+    listed = _wait_for(own)
+    assert len(listed) == 1 and listed[0]["msisdn"] == "0812****7890", listed
+    other = (OTHER_AGENT, OTHER_PASSWORD)
+    theirs = _get(cluster, f"{cases}?sender={sender}", other)
+    assert theirs.status_code == 200 and theirs.json()["conversations"] == [], theirs.text
+    assert _get(cluster, cases).status_code == 401
+    # nor can the other agent give feedback on that answer
+    answer_id = str(listed[0]["answer_id"])
+    forged = requests.post(
+        f"{cluster.url}/webhooks/feedback/",
+        json={"sender": sender, "answer_id": answer_id, "kind": "down"},
+        auth=other,
+        verify=False,
+        timeout=60,
+    )
+    assert forged.status_code == 403, forged.text
+    assert own()[0]["feedback"] is None
 
 
 def _rasa_pid(cluster: Cluster, port: int) -> int:

@@ -107,7 +107,9 @@ def test_cluster_site_is_the_shipped_site_with_other_paths_and_ports(tmp_path: P
     # every location of the shipped site is there, with the same logins
     locations = re.findall(r"location [^{]+\{", shipped)
     assert locations and locations == re.findall(r"location [^{]+\{", site)
-    assert site.count("auth_basic_user_file") == shipped.count("auth_basic_user_file") == 3
+    # the four agents' locations, the ops page (TLs) and its fallback for other logins
+    assert site.count("auth_basic_user_file") == shipped.count("auth_basic_user_file") == 6
+    assert site.count("/htpasswd-tl;") == 1
 
 
 @pytest.mark.parametrize(
