@@ -204,6 +204,11 @@ def holds(condition: Optional[Condition], facts: Mapping[str, Any]) -> Tri:
     return None if unknown else True
 
 
+def _takes_no_value(matcher: Matcher) -> bool:
+    """A rule written for the "tidak ada / tidak tahu" answer itself."""
+    return matcher.equals == NO_VALUE or NO_VALUE in (matcher.in_ or [])
+
+
 def _any_of(spec: DerivedFact, facts: Mapping[str, Any]) -> Tri:
     verdicts = [holds(condition, facts) for condition in spec.conditions]
     if any(v is True for v in verdicts):
@@ -447,14 +452,25 @@ class SopEngine:
         hour_always = [s.name for s in self.sop.slots if s.needs_hour and s.name in required]
         if any(is_time_range(facts.get(n)) for n in hour_always) and self._needs_hour(facts):
             return Need("slot", HOUR_SLOT)
+        not_known = [
+            q.name
+            for q in self.sop.questions
+            if facts.get(q.name) == NO_VALUE and NO_VALUE not in (o.value for o in q.options)
+        ]
         for rule in self.sop.rules:
-            verdict = holds(rule.when, facts)
+            # a check answered "tidak tahu / belum bisa dicek" decides no branch: a rule that
+            # depends on it (and no longer on anything else) cannot be chosen
+            blocked = [f for f, m in rule.when.items() if f in not_known and not _takes_no_value(m)]
+            when = Condition(__root__={f: m for f, m in rule.when.items() if f not in blocked})
+            verdict = holds(when, facts)
+            if verdict is True and blocked:
+                return self._check_not_known_result(blocked[0], facts, now, notes)
             if verdict is True:
                 return self._result(
                     rule.outcome, self.sop.outcomes[rule.outcome], facts, now, notes
                 )
             if verdict is None:
-                for fact, matcher in rule.when.items():
+                for fact, matcher in when.items():
                     if match(matcher, facts.get(fact)) is None:
                         need = self._askable(fact, facts)
                         if need is not None:
@@ -467,6 +483,19 @@ class SopEngine:
         `make sop-check` shows every branch this way)."""
         outcome = self._uncertain_outcome() if key == UNCERTAIN_OUTCOME else self.sop.outcomes[key]
         return self._result(key, outcome, facts, now, None)
+
+    def _check_not_known_result(
+        self, name: str, facts: Mapping[str, Any], now: datetime, notes: Optional[List[str]]
+    ) -> SopResult:
+        question = next(q for q in self.sop.questions if q.name == name)
+        what = " ".join((question.short or question.text).split())
+        warning = (
+            f"Hasil cek belum diketahui: {what} Halaman SOP tidak mengatur kondisi ini: "
+            "konfirmasi ke TL, atau lakukan cek ini lalu ulangi kasusnya."
+        )
+        return self._result(
+            UNCERTAIN_OUTCOME, self._uncertain_outcome(), facts, now, [warning, *(notes or [])]
+        )
 
     def _uncertain_outcome(self) -> Outcome:
         return Outcome.parse_obj(
