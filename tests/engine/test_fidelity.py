@@ -383,3 +383,40 @@ def test_an_unknown_check_answer_ends_in_konfirmasi_ke_tl_not_a_branch() -> None
 )
 def test_check_not_known_words(text: Any, expected: bool) -> None:
     assert check_not_known(text) is expected
+
+
+def test_an_unknown_order_date_never_claims_the_sla_has_passed() -> None:
+    # the SLA rule cannot be decided without the order date: no FOS escalation "sudah
+    # mencapai batas SLA" on a date nobody knows
+    engine = default_registry().by_id["grapari_online"]
+    slots = {
+        "gol_case": "delivery_incident",
+        "email": "sari.w@contoh.id",
+        "order_id": "GOL4400912",
+        "event_time": NO_VALUE,
+        "delivery_type": "instant",
+        "courier": "gosend",
+        "check_gol_tombol_lanjut_tidak_muncul": False,
+        "check_gol_diambil_kurir": False,
+    }
+    result = engine.evaluate(slots, datetime.fromisoformat("2026-11-22T10:00:00+07:00"))
+    assert isinstance(result, SopResult)
+    assert result.case_id == "grapari_online.tidak_tercakup", result.case_id
+    assert not any("batas SLA" in s for s in result.steps)
+    assert any("Tanggal dan jam order" in w and "TL" in w for w in result.warnings)
+
+
+def test_a_check_any_answer_accepts_not_known_with_a_warning() -> None:
+    slots: Dict[str, Any] = {
+        "imes_product": "astinet",
+        "check_imes_data_pelanggan": "account_number",
+        "account_number": "5512093",
+        "check_imes_multi_sid": NO_VALUE,
+        "check_imes_kanal_kontak": "non_voice",
+        "check_imes_am_tidak_respon": True,
+    }
+    result = IMES.evaluate(slots, NOW)
+    assert isinstance(result, SopResult)
+    assert result.case_id == "imes_tagihan.koordinasi_dengan_eos"
+    assert result.uncertain
+    assert any("Hasil cek belum diketahui" in w for w in result.warnings)
