@@ -420,3 +420,11 @@ def test_a_check_any_answer_accepts_not_known_with_a_warning() -> None:
     assert result.case_id == "imes_tagihan.koordinasi_dengan_eos"
     assert result.uncertain
     assert any("Hasil cek belum diketahui" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("said", ["barusan", "baru aja", "br saja"])
+def test_a_call_dropped_just_now_is_read_and_its_hour_asked(said: str) -> None:
+    slots = {"callback_case": "call_hening", **typed(CALLBACK, event_time=said)}
+    assert CALLBACK.evaluate(
+        {**slots, "check_cb_agent_kedua": False, "check_cb_history_tiket": False}, NOW
+    ) == Need("slot", "event_hour")
