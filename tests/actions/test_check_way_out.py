@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.ask import CHECK_UNKNOWN_BUTTON, question_message
+from actions.ask import CHECK_UNKNOWN_BUTTON, NO_VALUE_BUTTON, question_message
 from actions.common import registry
 from actions.forms import ValidateSopForm
 from tests.actions.conftest import make_tracker
@@ -118,3 +118,13 @@ async def test_a_choice_check_takes_the_way_out(
     values = slot_events(await ValidateSopForm().run(dispatcher, tracker, domain))
     assert values[name] == "tidak_ada"
     assert not any("belum valid" in (m.get("text") or "") for m in dispatcher.messages)
+
+
+def test_every_question_of_every_sop_offers_a_way_out_each_time_it_is_asked() -> None:
+    # the form asks with these buttons on every turn (a refusal included), so no question
+    # can come back without the way out
+    for engine in registry().by_id.values():
+        tracker = make_tracker(slots={"active_sop": engine.sop.id})
+        for slot in engine.sop.slots:
+            payloads = [b["payload"] for b in question_message(tracker, slot.name)["buttons"]]
+            assert NO_VALUE_BUTTON["payload"] in payloads, (engine.sop.id, slot.name)
