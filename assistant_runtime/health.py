@@ -49,7 +49,7 @@ class RuntimeStatus:
             changed = old is None or old.ok != ok
             if changed:
                 self._states[component] = ComponentState(ok=ok, detail=detail)
-            elif not ok:
+            elif not ok and old is not None:
                 old.detail = detail
             return changed
 

@@ -615,7 +615,7 @@ def shallow_copy(value: Any) -> Any:
     """``copy.copy(value)``, without its generic path for plain objects."""
     import copy
 
-    cls = type(value)
+    cls: Any = type(value)
     if _copies_plainly(cls) and isinstance(getattr(value, "__dict__", None), dict):
         duplicate = cls.__new__(cls)
         duplicate.__dict__.update(value.__dict__)

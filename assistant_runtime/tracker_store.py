@@ -62,6 +62,8 @@ def _first_line(error: BaseException) -> str:
 
 
 class StrictSQLTrackerStore(SQLTrackerStore):
+    engine: Any  # set by SQLTrackerStore.__init__ (declared for mypy)
+
     def __init__(
         self,
         domain: Optional[Any] = None,

@@ -19,7 +19,7 @@ from channels.questions import STALE_REPLY, Questions
 from channels.state import StateHolder
 
 try:  # the project's "system busy" answer (assistant_runtime, reliability work)
-    from assistant_runtime.busy import busy_text
+    from assistant_runtime.busy import busy_text as busy_text  # re-exported to the platforms
 except ImportError:  # pragma: no cover - the channels also work without it
 
     def busy_text(domain: Optional[Any] = None) -> str:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds .venv with a Python 3.8-3.10 and installs the pinned dependencies.
+# Builds .venv with Python 3.10 and installs the pinned dependencies.
 # Re-runs the install only when pyproject.toml or constraints.txt changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
