@@ -25,25 +25,13 @@ from actions.common import (
     slots_set_since_last_user_message,
     values_before_last_user_message,
 )
+from sop_engine.case_switch import CaseStart, plan_case_start
 from sop_engine.engine import Need, SopEngine, local_date
 from sop_engine.render import result_payload, result_text
-from sop_engine.slot_values import validate_values
 from sop_engine.timeparse import format_date
 from sop_engine.validators import mask_msisdn
 
 logger = logging.getLogger(__name__)
-
-# Customer identity survives from one finished case to the next one.
-IDENTITY_SLOTS = ("msisdn", "email")
-
-
-def _filled(tracker: Tracker, engine: SopEngine) -> Dict[str, Any]:
-    return {k: v for k, v in slot_values(tracker, engine).items() if v is not None}
-
-
-def _labels(engine: SopEngine, names: List[str]) -> str:
-    labels = {s.name: s.label for s in engine.sop.slots}
-    return ", ".join(labels.get(n, n) for n in names if n in labels)
 
 
 class ActionStartCase(Action):
@@ -58,52 +46,22 @@ class ActionStartCase(Action):
         if new is None:
             dispatcher.utter_message(response="utter_help")
             return []
-        old = active_engine(tracker)
-        memory: Dict[str, Dict[str, Any]] = dict(tracker.get_slot(CASE_MEMORY_SLOT) or {})
-        form_was_active = tracker.active_loop.get("name") == FORM_NAME
-        fresh = {
-            k: v
-            for k, v in slots_set_since_last_user_message(tracker).items()
-            if k in case_slot_names()
-        }
-        keep: Dict[str, Any] = {}
-        lines: List[str] = []
-        if old is not None and old.sop.id == new.sop.id and form_was_active:
-            keep = _filled(tracker, old)  # same case again: nothing to reset
-        else:
-            if old is not None and form_was_active:
-                # the values validated before this message: the message that switched the
-                # case may carry stray entities that were never validated for the old case
-                memory[old.sop.id] = values_before_last_user_message(
-                    tracker, old.slot_names + old.question_names
-                )
-                lines.append(
-                    f'Kasus "{old.sop.title}" saya simpan; sebut kasusnya lagi untuk melanjutkan.'
-                )
-            elif old is not None:
-                keep = {k: v for k, v in _filled(tracker, old).items() if k in IDENTITY_SLOTS}
-                if keep.get("msisdn"):
-                    lines.append(
-                        f"Saya pakai MSISDN {mask_msisdn(str(keep['msisdn']))} dari kasus "
-                        "sebelumnya; ketik nomor lain bila berbeda."
-                    )
-            else:
-                # no case before: everything the agent already said is kept
-                keep = {k: tracker.get_slot(k) for k in case_slot_names()}
-            restored = memory.pop(new.sop.id, {})
-            if restored:
-                keep.update(restored)
-                lines.append(
-                    f'Melanjutkan kasus "{new.sop.title}" yang tadi (tersimpan: '
-                    f"{_labels(new, list(restored))})."
-                )
-        keep.update(fresh)
-        negated = negated_entity_slots(tracker, new)
-        if negated:  # "blm ada" read as an entity names no value
-            before = values_before_last_user_message(tracker, negated)
-            keep.update({name: before.get(name) for name in negated})
-        checked, messages = validate_values(new.sop, keep, current_time())
-        keep.update(checked)
+        names = case_slot_names()
+        fresh = slots_set_since_last_user_message(tracker)
+        plan = plan_case_start(
+            new,
+            CaseStart(
+                old=active_engine(tracker),
+                form_was_active=tracker.active_loop.get("name") == FORM_NAME,
+                memory=dict(tracker.get_slot(CASE_MEMORY_SLOT) or {}),
+                current={k: tracker.get_slot(k) for k in names},
+                fresh={k: v for k, v in fresh.items() if k in names},
+                negated=negated_entity_slots(tracker, new),
+                values_before=lambda wanted: values_before_last_user_message(tracker, list(wanted)),
+            ),
+            current_time(),
+        )
+        keep, memory, lines, messages = plan.values, plan.memory, plan.lines, plan.messages
         events: List[EventType] = [ActiveLoop(None)]
         # only the slots that change: every later turn reads, replays and sends each event
         # (a conversation 123 -> 74 events, docs/benchmarks.md)
