@@ -17,6 +17,8 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel
 
+from sop_engine.render import payload_text
+
 # Keys of a bot message a client of ours understands, in output order.
 MESSAGE_KEYS = ("text", "buttons", "custom", "image", "attachment")
 
@@ -77,21 +79,9 @@ def sop_result_of(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 
 def sop_result_text(result: Dict[str, Any]) -> str:
-    """Plain-text form of a ``sop_result`` payload, for a message that carries no text."""
-    lines: List[str] = []
-    lines += [f"⚠️ {w}" for w in result.get("warnings") or []]
-    lines.append(f"Hasil SOP: {result.get('title', '')}")
-    lines += [f"{n}. {s}" for n, s in enumerate(result.get("steps") or [], start=1)]
-    if result.get("escalation"):
-        lines.append(f"Eskalasi: {result['escalation']}")
-    if result.get("ticket_text"):
-        lines.append("Template tiket (salin):")
-        lines.append(str(result["ticket_text"]))
-    elif result.get("ticket") is None:
-        lines.append("Tiket: tidak perlu menurut SOP.")
-    if result.get("source"):
-        lines.append(f"Sumber: {result['source']}")
-    return "\n".join(lines)
+    """Plain-text form of a ``sop_result`` payload, for a message that carries no text: the
+    engine's own rendering (sop_engine/render.py), so every channel shows the same answer."""
+    return payload_text(result)
 
 
 def message_text(message: Dict[str, Any]) -> str:

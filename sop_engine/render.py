@@ -6,7 +6,7 @@ text on blank lines into several messages, and the answer must stay one message.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping
 
 from sop_engine.engine import SopResult, Ticket
 
@@ -25,23 +25,35 @@ def ticket_text(ticket: Ticket) -> str:
 
 
 def result_text(result: SopResult) -> str:
+    return payload_text(result_payload(result))
+
+
+def payload_text(payload: Mapping[str, Any]) -> str:
+    """The agent text of a ``sop_result`` payload: the one rendering of an SOP answer.
+
+    The action sends it next to the payload; a channel that receives the payload alone
+    (channels/output.py) shows the same text. Keys beyond the contract (``ticket_text``,
+    ``interaction_note``) are used when present, so a payload from elsewhere still renders.
+    """
     lines: List[str] = []
-    for warning in result.warnings:
-        lines.append(f"⚠️ {warning}")
-    lines.append(f"Hasil SOP: {result.title}")
-    for number, step in enumerate(result.steps, start=1):
-        lines.append(f"{number}. {step}")
-    if result.escalation:
-        lines.append(f"Eskalasi: {result.escalation}")
-    if result.ticket is None:
+    lines += [f"⚠️ {warning}" for warning in payload.get("warnings") or []]
+    lines.append(f"Hasil SOP: {payload.get('title', '')}")
+    lines += [f"{n}. {step}" for n, step in enumerate(payload.get("steps") or [], start=1)]
+    if payload.get("escalation"):
+        lines.append(f"Eskalasi: {payload['escalation']}")
+    ticket = payload.get("ticket")
+    if ticket is None:
         lines.append("Tiket: tidak perlu menurut SOP.")
-    else:
+    elif payload.get("ticket_text"):
         lines.append("Template tiket (salin):")
-        lines.append(ticket_text(result.ticket))
-        if result.ticket.missing:
-            lines.append("Lengkapi manual: " + ", ".join(result.ticket.missing) + ".")
-    lines.append(f"{NOTE_LABEL}: {interaction_note(result)}")
-    lines.append(f"Sumber: {result.source}")
+        lines.append(str(payload["ticket_text"]))
+        missing = ticket.get("missing") if isinstance(ticket, Mapping) else None
+        if missing:
+            lines.append("Lengkapi manual: " + ", ".join(map(str, missing)) + ".")
+    if payload.get("interaction_note") is not None:
+        lines.append(f"{NOTE_LABEL}: {payload['interaction_note']}")
+    if payload.get("source") is not None:
+        lines.append(f"Sumber: {payload['source']}")
     return "\n".join(lines)
 
 
