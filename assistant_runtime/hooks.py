@@ -261,7 +261,8 @@ def _patch_agent() -> None:
                     result = getattr(message.output_channel, "messages", None)
                 else:
                     result = await self.processor.handle_message(message)
-                if lease is not None and lease.clear_mark is not None:
+                written = lease is not None and (lease.mark_written or reply is not None)
+                if lease is not None and lease.clear_mark is not None and written:
                     try:  # the reply goes to the channel now: a same-text message is new
                         await lease.clear_mark()
                     except _store_errors() as error:

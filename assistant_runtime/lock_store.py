@@ -112,7 +112,8 @@ class StrictRedisLockStore(RedisLockStore):
         # A frozen Redis accepts connections and never answers: bound the connect too.
         self.red.connection_pool.connection_kwargs["socket_connect_timeout"] = socket_timeout
         # Redis calls run here, never on the event loop (each bounded by the socket timeout).
-        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lock-store")
+        self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lock-store")
+        self._call_budget = 3 * socket_timeout
         self._wait_for_redis(timeout)
         STATUS.report("lock_store", True)
         logger.info("lock store: %s (atomic tickets)", self.description)
@@ -238,8 +239,19 @@ class StrictRedisLockStore(RedisLockStore):
     # -- leases: bounded, renewed, off the event loop ----------------------------------------
 
     async def _off_loop(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Runs a Redis call in the store's threads. Bounded also when the threads are all
+        busy with a hung Redis: the caller gives up after a few socket timeouts."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+        call = loop.run_in_executor(self._executor, functools.partial(function, *args))
+        try:
+            return await asyncio.wait_for(call, self._call_budget)
+        except asyncio.TimeoutError:
+            message = (
+                f"lock store: {self.description} gave no answer within {self._call_budget:g} s"
+            )
+            if STATUS.report("lock_store", False, message):
+                logger.error(message)
+            raise LockStoreUnavailable("lock store unavailable (details in the log)") from None
 
     def renew_ticket(self, conversation_id: str, ticket_number: int, lease_seconds: float) -> bool:
         """Extends the ticket's expiry; False when the ticket is gone (the lease was lost)."""

@@ -50,6 +50,7 @@ class Lease:
     ticket: int = -1
     confirmed_at: float = field(default_factory=time.monotonic)  # last renewal sent at
     lost: bool = False
+    mark_written: bool = False
     message_id: Optional[str] = None
     text: Optional[str] = None
     # set by the lock store: async functions reaching Redis (bounded, off the event loop)
@@ -83,6 +84,7 @@ async def check_lease_before_save(sender_id: str) -> None:
     if lease.write_mark is not None and lease.message_id:
         try:
             await lease.write_mark({"message_id": lease.message_id, "text": lease.text or ""})
+            lease.mark_written = True
         except LockError as error:
             logger.warning(
                 "conversation '%s': pending-reply mark not written: %s", sender_id, error

@@ -289,15 +289,20 @@ def test_postgres_stopped_during_a_save(stack: Stack, figures: Figures) -> None:
     assert reply.status == 200 and reply.text == BUSY, reply.body
     assert status == 503 and report["checks"]["tracker_store"]["state"] == "down", report
     stack.check_stored(sender, h.pulsa_turns()[:2])
+    # The pending-reply mark written just before the failed save stays: a same-text resend
+    # is checked against what is stored.
+    assert [k for k in _lock_keys(stack, sender) if "pending:" in k], _lock_keys(stack, sender)
     deadline = time.monotonic() + 30
     while stack.health(0)[0] != 200 and time.monotonic() < deadline:
         time.sleep(0.5)
-    # The agent resends (the client keeps its message id): it runs, once.
-    again = stack.say(0, sender, "kemarin jam 3 sore", message_id)
+    # The agent types it again (no message id): the marked message is not stored, so the
+    # resend runs, once.
+    again = stack.say(0, sender, "kemarin jam 3 sore")
     assert again.status == 200 and _asks_for_sn(again), again.body
     stack.check_stored(sender, h.pulsa_turns()[:3])
     _finish_case(stack, sender, first=1)
     stack.check_stored(sender, h.pulsa_turns())
+    assert _lock_keys(stack, sender) == []
     figures.record(
         "mid_turn_postgres_stopped",
         held_turn_answer="busy answer alone (not saved)",
