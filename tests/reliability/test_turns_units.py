@@ -137,3 +137,16 @@ def test_client_message_id_is_taken_from_the_metadata() -> None:
     generated = plain.message_id
     turns.use_client_message_id(plain)
     assert plain.message_id == generated
+
+
+def test_stock_agent_handle_message_is_what_the_hook_replaces() -> None:
+    """Drift check: the hook repeats stock's body (lock, then the processor); a Rasa update
+    that changes it must be looked at before the hook is trusted."""
+    import inspect
+
+    hooks.uninstall()
+    source = inspect.getsource(Agent.handle_message)
+    body = [line.strip() for line in source.splitlines() if line.strip()]
+    assert "async with self.lock_store.lock(message.sender_id):" in body
+    assert "return await self.processor.handle_message(  # type: ignore[union-attr]" in body
+    assert sum(1 for line in body if line.startswith(("return", "async with"))) == 3
