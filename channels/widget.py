@@ -57,11 +57,17 @@ def valid_sender(sender: str) -> bool:
 
 
 def widget_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:
-    """Keeps only what the page may send: the title of a pressed button (``display``)."""
+    """Keeps only what the page may send: the title of a pressed button (``display``) and a
+    client message id (``message_id``: a retry with the same id gets the saved reply,
+    assistant_runtime/turns.py)."""
+    kept: Dict[str, Any] = {}
     display = metadata.get("display")
     if isinstance(display, str) and display.strip():
-        return {"display": display.strip()[:MAX_DISPLAY_CHARS]}
-    return {}
+        kept["display"] = display.strip()[:MAX_DISPLAY_CHARS]
+    message_id = metadata.get("message_id")
+    if isinstance(message_id, str) and message_id.strip():
+        kept["message_id"] = message_id.strip()[:200]
+    return kept
 
 
 async def conversation_history(request: Request, sender: str) -> Optional[List[Dict[str, Any]]]:

@@ -150,3 +150,10 @@ def test_stock_agent_handle_message_is_what_the_hook_replaces() -> None:
     assert "async with self.lock_store.lock(message.sender_id):" in body
     assert "return await self.processor.handle_message(  # type: ignore[union-attr]" in body
     assert sum(1 for line in body if line.startswith(("return", "async with"))) == 3
+
+
+def test_widget_keeps_the_client_message_id() -> None:
+    from channels.widget import widget_metadata
+
+    assert widget_metadata({"message_id": "m-1", "other": "x"}) == {"message_id": "m-1"}
+    assert widget_metadata({"display": "Ya", "message_id": 5}) == {"display": "Ya"}
