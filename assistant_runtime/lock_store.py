@@ -116,7 +116,12 @@ class StrictRedisLockStore(RedisLockStore):
         self._call_budget = 3 * socket_timeout
         self._wait_for_redis(timeout)
         STATUS.report("lock_store", True)
-        logger.info("lock store: %s (atomic tickets)", self.description)
+        logger.info(
+            "lock store: %s (atomic tickets, lease %g s, lock wait at most %g s)",
+            self.description,
+            self.lease_seconds,
+            self.max_wait_seconds,
+        )
 
     def _wait_for_redis(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
