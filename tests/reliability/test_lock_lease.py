@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -26,10 +27,11 @@ LEASE = 1.0
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[PrivateRedis]:
-    server = PrivateRedis(Path(tempfile.mkdtemp(prefix="lease-redis-")))
+    server = PrivateRedis(Path(tempfile.mkdtemp(prefix="lease-redis-")) / "redis")
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(server.workdir.parent, ignore_errors=True)
     hooks.uninstall()
 
 

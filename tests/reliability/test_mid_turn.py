@@ -14,6 +14,7 @@ The module's last test kills an instance and leaves it dead (no restart needed a
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import tempfile
 import threading
@@ -154,6 +155,7 @@ def stack(figures: Figures) -> Iterator[Stack]:
             proxy.close()
         redis.stop()
         pg.destroy()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _asks_for_sn(reply: h.Reply) -> bool:
