@@ -7,7 +7,7 @@ MODEL := models/assistant.tar.gz
 NLU_OUT := results/nlu
 
 .PHONY: setup run shell train test lint typecheck domain domain-check validate unit \
-        test-stories test-nlu test-deps e2e bench clean
+        test-stories test-nlu test-deps e2e bench clean sop-check sop-reload
 
 setup:
 	@scripts/setup.sh
@@ -37,6 +37,14 @@ domain: setup
 
 domain-check: setup
 	$(ENV) $(VENV)/python scripts/sync_domain.py --check
+
+# SOP owners (docs/panduan-pemilik-sop.md): check and preview one file (all without FILE),
+# then put it live on the running assistant without a restart
+sop-check: setup
+	$(ENV) $(VENV)/python scripts/sop_check.py $(FILE)
+
+sop-reload: setup
+	$(ENV) $(VENV)/python scripts/sop_reload.py
 
 validate: setup
 	$(ENV) $(VENV)/rasa data validate --max-history 5

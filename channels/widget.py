@@ -4,8 +4,10 @@ Endpoints (prefix ``/webhooks/widget``):
 
 * ``GET  /``                      the page (``channels/widget/index.html``)
 * ``GET  /widget.css``, ``/widget.js``   its static files
-* ``POST /webhook``               ``{"sender", "message", "metadata": {"display"}?}`` ->
-  list of bundled bot messages (text + buttons + ``sop_result`` custom in ONE dict)
+* ``POST /webhook``               ``{"sender", "message", "metadata": {"display",
+  "question"}?}`` -> list of bundled bot messages (text + buttons + ``sop_result`` custom
+  in ONE dict); a message with buttons carries ``question``, the token a press sends back
+  (:mod:`channels.questions`: a press of a question no longer pending is refused)
 * ``GET  /history?sender=w-...``  ``{"sender", "messages": [{"role": "user"|"bot", ...}]}``,
   read from the tracker store, so a reloaded page continues the conversation
 
@@ -28,6 +30,8 @@ from sanic.response import HTTPResponse
 
 from channels.base import OnNewMessage, handle_json_message, json_error
 from channels.output import history_from_events
+from channels.questions import Questions
+from channels.state import StateHolder
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ STATIC_FILES = {
 SENDER_RE = re.compile(r"^w-[A-Za-z0-9-]{8,64}$")
 MAX_HISTORY = 300
 MAX_DISPLAY_CHARS = 200
+QUESTION_RE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -57,13 +62,16 @@ def valid_sender(sender: str) -> bool:
 
 
 def widget_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:
-    """Keeps only what the page may send: the title of a pressed button (``display``) and a
-    client message id (``message_id``: a retry with the same id gets the saved reply,
-    assistant_runtime/turns.py)."""
+    """Keeps only what the page may send: the title of a pressed button (``display``), the
+    token of the question it answers (``question``) and a client message id (``message_id``:
+    a retry with the same id gets the saved reply, assistant_runtime/turns.py)."""
     kept: Dict[str, Any] = {}
     display = metadata.get("display")
     if isinstance(display, str) and display.strip():
         kept["display"] = display.strip()[:MAX_DISPLAY_CHARS]
+    question = metadata.get("question")
+    if isinstance(question, str) and QUESTION_RE.match(question):
+        kept["question"] = question
     message_id = metadata.get("message_id")
     if isinstance(message_id, str) and message_id.strip():
         kept["message_id"] = message_id.strip()[:200]
@@ -91,6 +99,22 @@ class WidgetConnector(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         return cls()
+
+    def __init__(self) -> None:
+        self.state = StateHolder()
+
+    async def mark_pending(
+        self, request: Request, sender: str, messages: List[Dict[str, Any]]
+    ) -> None:
+        """A reloaded page gets the token of the question still pending on its last answer,
+        so its buttons keep working (and stay bound to that question)."""
+        if not messages or messages[-1].get("role") != "bot" or not messages[-1].get("buttons"):
+            return
+        state = await self.state.get(request.app)
+        token = await state.get(f"pend:{sender}")
+        info = await Questions(state).info(token) if token else None
+        if info is not None and info.get("buttons") == messages[-1]["buttons"]:
+            messages[-1]["question"] = token
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("widget_webhook", __name__)
@@ -123,6 +147,7 @@ class WidgetConnector(InputChannel):
                 self.name(),
                 sender_check=valid_sender,
                 extra_metadata=widget_metadata,
+                state=self.state,
             )
 
         @bp.route("/history", methods=["GET"])
@@ -137,6 +162,10 @@ class WidgetConnector(InputChannel):
                 return json_error(503, "Riwayat percakapan tidak bisa dibaca saat ini.")
             if messages is None:
                 return json_error(503, "Asisten belum siap.")
+            try:
+                await self.mark_pending(request, sender, messages)
+            except Exception:  # without the token a press counts as typed text
+                logger.exception("widget: reading the pending question of %s failed", sender)
             return response.json({"sender": sender, "messages": messages})
 
         return bp

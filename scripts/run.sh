@@ -62,6 +62,17 @@ if [ -n "${TELEGRAM_TOKEN:-}" ] || [ -n "${WHATSAPP_TOKEN:-}" ]; then
   [ -z "$TELEGRAM_TOKEN" ] || tg=on
   [ -z "$WHATSAPP_TOKEN" ] || wa=on
   echo "channels: $credentials (Telegram $tg, WhatsApp $wa)"
+  # a chat channel anyone could use is refused (channels/access.py says the same at start)
+  case "${ALLOW_ANY_CHAT:-}" in 1|true|yes) ;; *)
+    if [ "$tg" = on ] && [ -z "${TELEGRAM_ALLOWED_CHATS:-}${TELEGRAM_ALLOWED_USERS:-}" ]; then
+      echo "Telegram: set TELEGRAM_ALLOWED_CHATS / TELEGRAM_ALLOWED_USERS (or ALLOW_ANY_CHAT=1)" >&2
+      exit 1
+    fi
+    if [ "$wa" = on ] && [ -z "${WHATSAPP_ALLOWED_NUMBERS:-}" ]; then
+      echo "WhatsApp: set WHATSAPP_ALLOWED_NUMBERS (or ALLOW_ANY_CHAT=1)" >&2
+      exit 1
+    fi
+  esac
 fi
 # <<< channels <<<
 model=$(ls -t models/*.tar.gz 2>/dev/null | head -1)
@@ -84,6 +95,7 @@ start_actions() {
     --port "${ACTION_PORT:-5055}" "${logging_args[@]}" \
     >>"$actions_log" 2>&1 &
   actions_pid=$! actions_started=$(date +%s)
+  echo "$actions_pid" >"var/actions-${ACTION_PORT:-5055}.pid"  # make sop-reload sends SIGHUP
 }
 # `python -m assistant_runtime` is `rasa` plus the runtime hooks (busy answer when the
 # action server or a store fails, GET /health, strict stores): docs/reliability.md.

@@ -280,6 +280,12 @@ class SopEngine:
                         break  # undecidable rule (e.g. a derived fact without data): skip
         return self._result(UNCERTAIN_OUTCOME, self._uncertain_outcome(), facts, now, notes)
 
+    def outcome_result(self, key: str, facts: Mapping[str, Any], now: datetime) -> SopResult:
+        """The answer of one outcome for these facts, as ``evaluate`` gives it (the preview of
+        `make sop-check` shows every branch this way)."""
+        outcome = self._uncertain_outcome() if key == UNCERTAIN_OUTCOME else self.sop.outcomes[key]
+        return self._result(key, outcome, facts, now, None)
+
     def _uncertain_outcome(self) -> Outcome:
         return Outcome.parse_obj(
             {
@@ -331,7 +337,7 @@ class SopEngine:
             title=outcome.title,
             steps=steps,
             ticket=ticket,
-            source=f"{self.sop.source} (halaman: {self.sop.page}; bagian: {outcome.ref})",
+            source=self.sop.cite(outcome.ref),
             warnings=warnings,
             escalation=outcome.escalation,
             uncertain=outcome.uncertain,

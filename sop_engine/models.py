@@ -28,6 +28,8 @@ from pydantic import (
     validator,
 )
 
+from sop_engine.timeparse import format_date
+
 # Strict types: pydantic would otherwise turn `true` into the string 'True'.
 FactValue = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
 
@@ -232,13 +234,37 @@ class Rule(StrictModel):
     outcome: str
 
 
+class Menu(StrictModel):
+    """How the assistant offers this SOP in its fixed texts (generated into domain.yml by
+    scripts/sync_domain.py): the help button, the line in the help and out-of-scope lists,
+    the example phrase of the greeting, and the position in those lists."""
+
+    button: str = Field(..., description="help button title (WhatsApp shows 20 characters)")
+    summary: str = Field(..., description="one line in the help and out-of-scope lists")
+    example: str = Field(..., description="what an agent might type, quoted in the greeting")
+    order: int = Field(100, description="position in the lists; ties by file name")
+
+    @validator("button")
+    def _short_button(cls, button: str) -> str:
+        if len(button) > 24:
+            raise ValueError("a button title has at most 24 characters")
+        return button
+
+
 class SopFile(StrictModel):
     id: str
     intent: str
     title: str
     page: str = Field(..., description="file name of the source page in ../shared/sop")
+    # The page's own identity, as printed on it; null when the page shows none. Every file in
+    # sop/ writes all four keys (tests/engine/test_loader.py), so a null is a statement about
+    # the page, and `make sop-check` lists it.
+    page_id: Optional[str] = Field(None, description="content id of the page, e.g. KM1229082304")
+    version: Optional[str] = Field(None, description="version or update note of the page")
+    updated: Optional[date] = Field(None, description="date the page was last updated")
+    expires: Optional[date] = Field(None, description="date the page expires (Expired at)")
+    menu: Optional[Menu] = Field(None, description="required for the files in sop/")
     source: str
-    expired_at: Optional[date] = None
     scope_note: Optional[Step] = None
     checks: List[Step] = []
     slots: List[SlotSpec]
@@ -247,6 +273,21 @@ class SopFile(StrictModel):
     ticket_fields: List[TicketField] = []
     rules: List[Rule]
     outcomes: Dict[str, Outcome]
+
+    @property
+    def expired_at(self) -> Optional[date]:
+        """The page's expiry date (the file's ``expires``)."""
+        return self.expires
+
+    def cite(self, section: str) -> str:
+        """The source of an answer: the page's reference, id, version and section."""
+        identity = [
+            f"ID {self.page_id}" if self.page_id else "ID halaman tidak tercantum",
+            f"versi {self.version}" if self.version else "versi tidak tercantum",
+        ]
+        if self.updated:
+            identity.append(f"diperbarui {format_date(self.updated)}")
+        return f"{self.source} ({'; '.join(identity)}; halaman: {self.page}; bagian: {section})"
 
     @root_validator(skip_on_failure=True)
     def _references_exist(cls, values: Dict[str, Any]) -> Dict[str, Any]:
