@@ -14,6 +14,8 @@ one conversation and their forms collide. This one (plain aiohttp, no aiogram):
   question is removed; another agent's press is refused with a short note;
 * reads captions of photos and documents as text; tells an anonymous group admin to write
   as themselves; ``update_id`` already handled (Telegram redelivers) is skipped;
+* in a forum supergroup every answer carries the topic (``message_thread_id``) it was
+  asked in;
 * retries a send refused with 429 after ``retry_after``; when a send finally fails the
   agent's next message gets the question again;
 * serves only ``TELEGRAM_ALLOWED_CHATS`` / ``TELEGRAM_ALLOWED_USERS`` (:mod:`channels.access`);
@@ -44,6 +46,7 @@ import asyncio
 import hmac
 import logging
 import os
+from contextvars import ContextVar
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -93,6 +96,8 @@ ANONYMOUS_REPLY = (
     "Kirim sebagai diri sendiri (matikan 'Tetap Anonim' atau pakai chat pribadi dengan bot)."
 )
 MAX_RETRIES = 3
+# set once a message was sent for the update being handled (per request task)
+_replied: ContextVar[bool] = ContextVar("telegram_replied", default=False)
 MAX_RETRY_WAIT = float(os.environ.get("TELEGRAM_MAX_RETRY_WAIT", "30"))
 
 
@@ -207,6 +212,7 @@ class TelegramOutput(OutputChannel):
         owner: int,
         reply_to: Optional[int] = None,
         group: bool = False,
+        thread_id: Optional[int] = None,
     ) -> None:
         self.api = api
         self.questions = questions
@@ -214,6 +220,7 @@ class TelegramOutput(OutputChannel):
         self.owner = owner
         self.reply_to = reply_to
         self.group = group
+        self.thread_id = thread_id  # forum topic: without it a send lands in "General"
         self.sent: List[Dict[str, Any]] = []
         self.failed = False
         self.last_message: Optional[Dict[str, Any]] = None
@@ -259,6 +266,8 @@ class TelegramOutput(OutputChannel):
                 "text": chunk,
                 "disable_web_page_preview": True,
             }
+            if self.thread_id is not None:
+                payload["message_thread_id"] = self.thread_id
             entities = pre_entities(chunk, keep_whole or [])
             if entities:
                 payload["entities"] = entities
@@ -268,6 +277,7 @@ class TelegramOutput(OutputChannel):
             if markup is not None and index == len(chunks) - 1:
                 payload["reply_markup"] = markup
             self.sent.append(payload)
+            _replied.set(True)
             result = await self.api.call("sendMessage", payload)
             if result is None:
                 self.failed = True
@@ -461,6 +471,7 @@ class TelegramConnector(InputChannel):
             owner=user["id"],
             reply_to=message.get("message_id") if group else None,
             group=group,
+            thread_id=topic_of(message),
         )
         anonymous = isinstance(message.get("sender_chat"), dict) or (
             user.get("id") == ANONYMOUS_ADMIN_BOT
@@ -506,6 +517,13 @@ class TelegramConnector(InputChannel):
             return
         group = chat.get("type") in GROUP_TYPES
         questions = await self.questions()
+        if not self.allowed(chat["id"], user["id"]):  # e.g. taken off the list since asked
+            await self.api.call("answerCallbackQuery", {"callback_query_id": query_id})
+            refused = TelegramOutput(
+                self.api, questions, chat["id"], user["id"], thread_id=topic_of(message)
+            )
+            await self.refuse(refused)
+            return
         info = await questions.info(parsed[0]) if parsed else None
         if info is not None and info.get("owner") != user["id"]:
             await self.api.call(
@@ -521,7 +539,13 @@ class TelegramConnector(InputChannel):
             same_agent = (original.get("from") or {}).get("id") == user["id"]
             reply_to = original.get("message_id") if same_agent else message.get("message_id")
         out = TelegramOutput(
-            self.api, questions, chat["id"], user["id"], reply_to=reply_to, group=group
+            self.api,
+            questions,
+            chat["id"],
+            user["id"],
+            reply_to=reply_to,
+            group=group,
+            thread_id=topic_of(message),
         )
         buttons = (info or {}).get("buttons") or []
         index = parsed[1] if parsed else -1
@@ -639,6 +663,35 @@ class TelegramConnector(InputChannel):
         if not await self.api.call("setMyCommands", {"commands": MENU}):
             logger.error("Telegram setMyCommands failed")
 
+    async def answer_busy(self, update: Dict[str, Any]) -> None:
+        """An update that failed before any answer (the channel state unreachable): the
+        agent who addressed the bot gets the busy answer instead of silence."""
+        try:
+            query = update.get("callback_query")
+            if isinstance(query, dict):
+                await self.api.call(
+                    "answerCallbackQuery",
+                    {"callback_query_id": query.get("id"), "text": busy_text()},
+                )
+                return
+            message = update.get("message")
+            if not isinstance(message, dict):
+                return
+            chat, user = message.get("chat") or {}, message.get("from") or {}
+            group = chat.get("type") in GROUP_TYPES
+            if not chat.get("id") or not user.get("id") or user.get("is_bot"):
+                return
+            if message_body(message)[0] is None or self.addressed_text(message, group) is None:
+                return
+            if not self.allowed(chat["id"], user["id"]):
+                return
+            reply_to = message.get("message_id") if group else None
+            await TelegramOutput(
+                self.api, None, chat["id"], user["id"], reply_to, group, topic_of(message)
+            ).send_text(busy_text())
+        except Exception:
+            logger.exception("Telegram: the busy answer failed too")
+
     async def first_time(self, update: Dict[str, Any]) -> bool:
         """False for an ``update_id`` already handled (by this or another instance)."""
         update_id = update.get("update_id")
@@ -672,6 +725,7 @@ class TelegramConnector(InputChannel):
                 update = parse_json_body(request.body or b"")
             except BadRequest as error:
                 return json_error(400, str(error))
+            _replied.set(False)
             try:
                 await self.state.get(request.app)
                 if not await self.first_time(update):
@@ -683,9 +737,17 @@ class TelegramConnector(InputChannel):
                 # edited messages, channel posts, member updates...: ignored
             except Exception:  # Telegram would redeliver the update forever on a 5xx
                 logger.exception("Telegram update %s failed", update.get("update_id"))
+                if not _replied.get():
+                    await self.answer_busy(update)
             return response.json({"ok": True})
 
         return bp
+
+
+def topic_of(message: Dict[str, Any]) -> Optional[int]:
+    """The forum topic of a message (only forum supergroups take ``message_thread_id``)."""
+    thread = message.get("message_thread_id")
+    return thread if message.get("is_topic_message") and isinstance(thread, int) else None
 
 
 def _message_ref(message: Dict[str, Any]) -> Dict[str, Any]:

@@ -6,8 +6,9 @@
   (``sha256=`` + HMAC-SHA256 of the raw body with the app secret); 403 otherwise.
   Text, interactive replies (``button_reply`` / ``list_reply``) and template quick-reply
   buttons come in; a message id seen before (Meta redelivers, on any instance) is skipped.
-  Reactions, edits, revokes and system notices ("number changed") are ignored without a
-  reply; failed-delivery statuses and error notifications are logged.
+  Reactions, edits, revokes and system notices ("number changed"), also when delivered as
+  ``unsupported``, are ignored without a reply; failed-delivery statuses and error
+  notifications are logged.
 * One conversation per WhatsApp user: sender ``wa:<phone>``, or ``wa:<business-scoped user
   id>`` for a user whose phone number Meta withholds (usernames: ``from`` is absent,
   ``from_user_id`` is set; answers then go to ``recipient``). In a Cloud API group one
@@ -48,6 +49,7 @@ import hmac
 import logging
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -83,10 +85,15 @@ OPTIONS_HEADER = "Balas dengan angka:"
 RATE_LIMIT_CODES = (130429, 131056)
 # notifications that are not something an agent asked: no reply
 IGNORED_TYPES = ("reaction", "system", "edit", "revoke", "request_welcome")
+# the same notices when Meta delivers them as ``type: "unsupported"`` (its unsupported
+# messages reference lists reaction, pin, ...; edits currently arrive this way too)
+IGNORED_UNSUPPORTED = IGNORED_TYPES + ("pin", "keep_in_chat", "poll_update", "errors")
 COMMANDS = {"tanya": "", "kasus": "", "batal": "/stop", "stop": "/stop"}
 HELP_COMMANDS = ("bantuan", "help", "start")
 
 Button = Dict[str, str]
+# set once a message was sent for the incoming message being handled (per request task)
+_replied: ContextVar[bool] = ContextVar("whatsapp_replied", default=False)
 
 
 def sender_id(wa_id: str) -> str:
@@ -209,6 +216,7 @@ class WhatsAppOutput(OutputChannel):
     async def _post(self, payload: Dict[str, Any]) -> Optional[str]:
         payload = {**self.peer.target(), **payload}
         self.sent.append(payload)
+        _replied.set(True)
         answer = await self.api.send(payload)
         if answer is None:
             self.failed = True
@@ -394,7 +402,7 @@ class WhatsAppConnector(InputChannel):
         on_new_message: OnNewMessage,
     ) -> None:
         kind = str(message.get("type") or "")
-        if kind in IGNORED_TYPES:
+        if kind in IGNORED_TYPES or _unsupported_notice(message):
             return
         if not await self._first_time(str(message.get("id") or "")):
             return
@@ -490,6 +498,27 @@ class WhatsAppConnector(InputChannel):
         finally:
             await questions.end_turn(peer.sender, out.last_message, out.failed)
 
+    async def answer_busy(
+        self, message: Dict[str, Any], contacts: List[Dict[str, Any]], business: Dict[str, Any]
+    ) -> None:
+        """A message that failed before any answer (the channel state unreachable): the
+        agent gets the busy answer instead of silence (in a group only when addressed)."""
+        try:
+            kind = str(message.get("type") or "")
+            if kind in IGNORED_TYPES or _unsupported_notice(message):
+                return
+            contact = contacts[0] if len(contacts) == 1 else {}
+            user_id = str(message.get("from_user_id") or contact.get("user_id") or "")
+            peer = Peer(str(message.get("from") or ""), user_id, str(message.get("group_id") or ""))
+            if not peer.person or not self.allowed(peer):
+                return
+            text = str((message.get("text") or {}).get("body") or "") if kind == "text" else ""
+            if peer.group_id and not (text and self.addressed(message, text, business)):
+                return
+            await WhatsAppOutput(self.api, None, peer).send_text(busy_text())
+        except Exception:
+            logger.exception("WhatsApp: the busy answer failed too")
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("whatsapp_cloud_webhook", __name__)
 
@@ -537,10 +566,13 @@ class WhatsAppConnector(InputChannel):
                 metadata = value.get("metadata")
                 business: Dict[str, Any] = metadata if isinstance(metadata, dict) else {}
                 for message in _dicts(value.get("messages")):
+                    _replied.set(False)
                     try:
                         await self.handle_message(message, contacts, business, on_new_message)
                     except Exception:  # Meta redelivers on errors: log, answer 200
                         logger.exception("WhatsApp message %s failed", message.get("id"))
+                        if not _replied.get():
+                            await self.answer_busy(message, contacts, business)
             return response.json({"ok": True})
 
         return bp
@@ -563,6 +595,15 @@ def log_statuses(value: Dict[str, Any]) -> None:
             error.get("code"),
             error.get("title") or error.get("message") or "",
         )
+
+
+def _unsupported_notice(message: Dict[str, Any]) -> bool:
+    unsupported = message.get("unsupported")
+    return (
+        message.get("type") == "unsupported"
+        and isinstance(unsupported, dict)
+        and unsupported.get("type") in IGNORED_UNSUPPORTED
+    )
 
 
 def _dicts(value: Any) -> List[Dict[str, Any]]:

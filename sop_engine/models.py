@@ -13,6 +13,7 @@ Vocabulary used across the schema:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Dict, List, Literal, Optional, Union
 
@@ -111,6 +112,25 @@ class SlotSpec(StrictModel):
     buttons: List[Option] = []
     entity: Optional[str] = Field(None, description="NLU entity that fills it from any message")
     multiple: bool = Field(False, description="list slot: several values in one message")
+    on_demand: bool = Field(
+        False, description="asked only when a rule needs it (the hour of a day-only time)"
+    )
+    needs_hour: bool = Field(
+        False, description="a time slot whose steps always need the hour: ask it when missing"
+    )
+
+
+class SaidAnswer(StrictModel):
+    """Wording in the agent's own messages that already answers a check question
+    ("blm ada tiket" -> no ticket history). Regular expressions on the lower-cased text."""
+
+    value: FactValue
+    patterns: List[str]
+
+    @validator("patterns", each_item=True)
+    def _compiles(cls, pattern: str) -> str:
+        re.compile(pattern)
+        return pattern
 
 
 class Question(StrictModel):
@@ -121,6 +141,10 @@ class Question(StrictModel):
     ref: str
     kind: Literal["yes_no", "choice"] = "yes_no"
     options: List[Option] = []
+    said: List[SaidAnswer] = Field(
+        [], description="answers the agent may already have typed, taken with a note"
+    )
+    short: Optional[str] = Field(None, description="short name of the check, shown in notes")
 
     @validator("name")
     def _prefixed(cls, name: str) -> str:
@@ -144,7 +168,8 @@ class DerivedFact(StrictModel):
       hours_since / minutes_since   -> float, from an ISO datetime slot to now
       minutes_of_day                -> int, minutes after local midnight of a datetime slot
       add_minutes / add_days        -> ISO datetime, ``of`` + ``amount``
-      lookup                        -> value of ``table[of]`` (``default`` when absent); when
+      lookup                        -> value of ``table[of]``; else the first ``keywords`` key
+                                       whose words occur in the value; else ``default``; when
                                        ``of`` holds a list, the list of the looked-up values
       any_in                        -> True if ``of`` (str or list) contains any of ``values``
       any_of                        -> True if any of ``conditions`` holds, False if none can,
@@ -167,6 +192,9 @@ class DerivedFact(StrictModel):
     of: Optional[str] = None
     amount: Optional[float] = None
     table: Dict[str, FactValue] = {}
+    # lookup of a value outside the table (an open list accepted as written): the first
+    # result whose words occur in the value, e.g. {non_fintech: [konter, kios]}
+    keywords: Dict[str, List[str]] = {}
     default: Optional[FactValue] = None
     values: List[FactValue] = []
     conditions: List[Condition] = []
