@@ -4,6 +4,7 @@ only move slot values around and format the engine's answer."""
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -191,7 +192,10 @@ class ActionSopResult(Action):
             decision.case_id,
             mask_msisdn(str(msisdn)) if msisdn else "-",
         )
-        dispatcher.utter_message(text=result_text(decision), json_message=result_payload(decision))
+        payload = result_payload(decision)
+        # names this answer for feedback and "Tanya TL" (channels/feedback.py)
+        payload["answer_id"] = uuid.uuid4().hex[:12]
+        dispatcher.utter_message(text=result_text(decision), json_message=payload)
         memory: Dict[str, Any] = dict(tracker.get_slot(CASE_MEMORY_SLOT) or {})
         memory.pop(engine.sop.id, None)
         return [SlotSet(CASE_MEMORY_SLOT, memory or None)]

@@ -12,6 +12,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import agent_identity
 from channels.guard import BadRequest, check_text, parse_message_body
 from channels.output import BundlingOutputChannel
 from channels.questions import STALE_REPLY, Questions
@@ -137,7 +138,10 @@ async def handle_json_message(
     state: Optional[StateHolder] = None,
 ) -> HTTPResponse:
     """POST ``{"sender", "message", "metadata"?}`` -> 200 with the list of bot messages,
-    or 400/413 with ``{"error": ...}``."""
+    or 400/413 with ``{"error": ...}`` (403 behind the proxy without its secret)."""
+    identity = agent_identity.identify(request.headers)
+    if identity.refused:
+        return json_error(403, agent_identity.REFUSED_TEXT)
     try:
         sender, text, metadata = parse_message_body(request.body or b"")
     except BadRequest as error:
@@ -147,6 +151,7 @@ async def handle_json_message(
         return json_error(400, '"sender" tidak valid untuk kanal ini.')
     if extra_metadata is not None:
         metadata = extra_metadata(metadata or {}) or None
+    metadata = agent_identity.stamp(metadata, identity)
     if state is not None:
         try:
             questions = Questions(await state.get(request.app))

@@ -54,7 +54,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import access
+from channels import access, feedback_telegram
 from channels.base import OnNewMessage, busy_text, json_error
 from channels.guard import BadRequest, check_text, parse_json_body
 from channels.http import JsonClient
@@ -301,6 +301,8 @@ class TelegramOutput(OutputChannel):
             keep_whole=keep,
             ask=result is None,
         )
+        if result is not None:
+            await feedback_telegram.send_feedback_row(self, result)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         await self.send_bundled(bundle(recipient_id, message))
@@ -730,6 +732,10 @@ class TelegramConnector(InputChannel):
                 await self.state.get(request.app)
                 if not await self.first_time(update):
                     logger.info("Telegram update %s already handled", update.get("update_id"))
+                elif await feedback_telegram.handle_update(
+                    self, getattr(request.app.ctx, "agent", None), update
+                ):
+                    pass  # feedback, a reason, a TL reply or /riwayat: not a dialogue turn
                 elif isinstance(update.get("callback_query"), dict):
                     await self.handle_callback(update["callback_query"], on_new_message)
                 elif isinstance(update.get("message"), dict):

@@ -58,7 +58,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import access
+from channels import access, feedback_whatsapp
 from channels.base import OnNewMessage, busy_text, json_error
 from channels.guard import BadRequest, check_text, parse_json_body
 from channels.http import JsonClient
@@ -280,6 +280,8 @@ class WhatsAppOutput(OutputChannel):
         keep = [result["ticket_text"]] if result and result.get("ticket_text") else []
         self.last_message = bundled
         await self.send_text(message_text(bundled), bundled.get("buttons"), keep)
+        if result is not None:
+            await feedback_whatsapp.send_feedback_row(self, result)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         await self.send_bundled(bundle(recipient_id, message))
@@ -560,6 +562,7 @@ class WhatsAppConnector(InputChannel):
             except BadRequest as error:
                 return json_error(400, str(error))
             await self.state.get(request.app)
+            agent = getattr(request.app.ctx, "agent", None)
             for value in _values_of(data):
                 log_statuses(value)
                 contacts = _dicts(value.get("contacts"))
@@ -568,6 +571,9 @@ class WhatsAppConnector(InputChannel):
                 for message in _dicts(value.get("messages")):
                     _replied.set(False)
                     try:
+                        # feedback or a reason (channels/feedback_whatsapp.py): no dialogue turn
+                        if await feedback_whatsapp.handle_message(self, agent, message):
+                            continue
                         await self.handle_message(message, contacts, business, on_new_message)
                     except Exception:  # Meta redelivers on errors: log, answer 200
                         logger.exception("WhatsApp message %s failed", message.get("id"))

@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import agent_identity
 from channels.base import OnNewMessage, handle_json_message, json_error
 from channels.output import history_from_events
 from channels.questions import Questions
@@ -40,6 +41,8 @@ STATIC_FILES = {
     "index.html": "text/html; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
     "widget.js": "text/javascript; charset=utf-8",
+    "feedback.js": "text/javascript; charset=utf-8",
+    "feedback.css": "text/css; charset=utf-8",
 }
 SENDER_RE = re.compile(r"^w-[A-Za-z0-9-]{8,64}$")
 MAX_HISTORY = 300
@@ -88,6 +91,8 @@ async def conversation_history(request: Request, sender: str) -> Optional[List[D
     if tracker is None:
         return []
     events = tracker.current_state(EventVerbosity.ALL).get("events") or []
+    if not agent_identity.may_read(agent_identity.identify(request.headers), events):
+        raise PermissionError(f"{sender} belongs to another agent")
     return history_from_events(events)[-MAX_HISTORY:]
 
 
@@ -152,11 +157,15 @@ class WidgetConnector(InputChannel):
 
         @bp.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
+            if agent_identity.identify(request.headers).refused:
+                return json_error(403, agent_identity.REFUSED_TEXT)
             sender = request.args.get("sender") or ""
             if not valid_sender(sender):
                 return json_error(400, '"sender" tidak valid.')
             try:
                 messages = await conversation_history(request, sender)
+            except PermissionError:
+                return json_error(403, agent_identity.OTHER_AGENT_TEXT)
             except Exception:  # a broken store: the page starts empty, not a 5xx
                 logger.exception("widget: reading the history of %s failed", sender)
                 return json_error(503, "Riwayat percakapan tidak bisa dibaca saat ini.")

@@ -71,6 +71,13 @@ def form_domain(registry: SopRegistry, flow_intents: Sequence[str]) -> Dict[str,
             "influence_conversation": False,
             "mappings": [{"type": "custom"}],
         },
+        # feedback, copies and "Tanya TL" of the agent, recorded without a user turn
+        # (channels/feedback.py); read by the analytics from the event broker
+        "feedback_event": {
+            "type": "any",
+            "influence_conversation": False,
+            "mappings": [{"type": "custom"}],
+        },
     }
     entity_of: Dict[str, Any] = {}
     for engine in registry.by_id.values():
@@ -123,7 +130,7 @@ def form_domain(registry: SopRegistry, flow_intents: Sequence[str]) -> Dict[str,
                         },
                     ],
                 }
-    asked = [name for name in slots if name not in ("active_sop", "case_memory")]
+    asked = [name for name in slots if name not in ("active_sop", "case_memory", "feedback_event")]
     return {
         "slots": slots,
         "forms": {FORM: {"required_slots": asked}},

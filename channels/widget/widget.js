@@ -228,6 +228,8 @@
     if (result.source) {
       card.appendChild(el("p", "meta", "Sumber: " + result.source));
     }
+    // feedback row, interaction note, "Tanya TL" (feedback.js)
+    if (window.AsistenFeedback) window.AsistenFeedback.decorate(card, result);
     if (fullText) {
       var details = el("details", "fulltext");
       details.appendChild(el("summary", "", "Teks lengkap"));

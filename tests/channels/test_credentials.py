@@ -30,6 +30,7 @@ def test_default_credentials_load_without_platform_settings(no_platform_env: Non
     assert names == {
         "rest": "channels.rest",
         "widget": "channels.widget",
+        "feedback": "channels.feedback",
         "socketio": "channels.socketio",
     }
 

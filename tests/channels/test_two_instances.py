@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from channels.questions import STALE_REPLY
+from tests.analytics import rabbit
 from tests.channels.conftest import TG_BOT, TG_SECRET, WA_SECRET, channel_env
 from tests.channels.stubs import (
     ApiCall,
@@ -81,6 +82,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             "LOCK_REDIS_PORT": str(h.REDIS_PORT),
             "LOCK_REDIS_DB": str(redis_db),
             "LOCK_REDIS_PASSWORD": "",
+            # the Pika event broker publishes to a queue of this run (deleted afterwards)
+            **rabbit.broker_env(dbname),
         }
     )
     actions = h.action_server(action_port, workdir / "actions.log", env)
@@ -111,6 +114,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         stub.stop()
         h.release_redis_db(redis_db)
         h.pg_drop_database(dbname)
+        rabbit.delete(dbname)
 
 
 def tg_post(pair: Pair, index: int, update: Dict[str, Any]) -> None:
