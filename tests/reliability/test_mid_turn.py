@@ -28,6 +28,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
+from tests.analytics import rabbit
 from tests.reliability import harness as h
 from tests.reliability.conftest import Figures
 from tests.reliability.private_stores import PrivatePostgres, PrivateRedis, store_env
@@ -108,6 +109,7 @@ def stack(figures: Figures) -> Iterator[Stack]:
     pg = PrivatePostgres(base / "pg")
     servers: List[h.ManagedProcess] = []
     proxy: Optional[h.ActionProxy] = None
+    queue = f"midturn_{uuid.uuid4().hex[:10]}"
     started = time.monotonic()
     try:
         redis.start()
@@ -116,7 +118,11 @@ def stack(figures: Figures) -> Iterator[Stack]:
         action_port = h.free_port()
         proxy = h.ActionProxy(action_port)
         env = h.server_env(
-            store_env(redis.port, pg.port, DBNAME, f"http://127.0.0.1:{proxy.port}/webhook")
+            {
+                **store_env(redis.port, pg.port, DBNAME, f"http://127.0.0.1:{proxy.port}/webhook"),
+                # the shipped endpoints publish events: to a queue of this run (deleted below)
+                **rabbit.broker_env(queue),
+            }
         )
         actions = h.action_server(action_port, base / "actions.log", env)
         token = h.new_secret()
@@ -156,6 +162,7 @@ def stack(figures: Figures) -> Iterator[Stack]:
         redis.stop()
         pg.destroy()
         shutil.rmtree(base, ignore_errors=True)
+        rabbit.delete(queue)
 
 
 def _asks_for_sn(reply: h.Reply) -> bool:
