@@ -5,6 +5,8 @@ Takes exactly ``rasa``'s arguments. Differences:
 * :func:`assistant_runtime.hooks.install` runs before Rasa configures the server (busy
   answer when the action server or a store fails, strict stores, ``GET /health``, masking
   of every log handler);
+* it refuses to start on a Rasa other than the pinned one
+  (:mod:`assistant_runtime.rasa_seam`);
 * ``--enable-api`` needs a secret from the environment: ``RASA_AUTH_TOKEN`` (``?token=``)
   and/or ``RASA_JWT_SECRET`` (``Authorization: Bearer <JWT>``, method
   ``RASA_JWT_METHOD``, default HS256). They are handed to Rasa inside this process, so they
@@ -59,6 +61,12 @@ def api_arguments(argv: List[str], env: Mapping[str, str]) -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    from assistant_runtime.rasa_seam import UnsupportedRasaVersion, check_rasa_version
+
+    try:  # before anything is patched: the patches fit the pinned Rasa only
+        check_rasa_version()
+    except UnsupportedRasaVersion as error:
+        raise ConfigurationError(str(error)) from None
     args = api_arguments(list(sys.argv[1:] if argv is None else argv), os.environ)
     from assistant_runtime import hooks
 

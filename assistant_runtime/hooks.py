@@ -344,6 +344,9 @@ def install() -> None:
     """Installs every hook once per process."""
     if _installed.get("all"):
         return
+    from assistant_runtime.rasa_seam import check_rasa_version
+
+    check_rasa_version()  # every patch below is written for the pinned Rasa only
     _installed["all"] = True
     from assistant_runtime.masking import install_record_factory
 
