@@ -29,9 +29,10 @@ With :func:`install`:
 * the speed patches of :mod:`assistant_runtime.speedups` are installed (same answers, a
   third of the server's CPU per message; ``ASSISTANT_SPEEDUPS=none`` leaves them out).
 
-:func:`install` is idempotent. ``python -m assistant_runtime`` installs it before Rasa
-starts; the strict stores install it too, as a safety net when started by plain ``rasa``
-(then without ``/health``, which must exist before the server is configured).
+:func:`install` is idempotent. Only the server entry point (``python -m assistant_runtime``)
+installs it, before Rasa starts; building a store patches nothing (the strict stores log a
+warning when they run without the hooks, e.g. under plain ``rasa run``). Every patched Rasa
+attribute is registered in :mod:`assistant_runtime.rasa_seam`.
 """
 
 from __future__ import annotations
@@ -338,6 +339,10 @@ def _patch_root_route() -> None:
         app.register_listener(_protect_logging, "before_server_start")
 
     _replace(rasa.server, "add_root_route", add_root_route)
+
+
+def is_installed() -> bool:
+    return bool(_installed.get("all"))
 
 
 def install() -> None:

@@ -21,15 +21,31 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import logging
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Dict, Optional, Tuple
 
 PINNED_RASA_VERSION = "3.6.21"
 
+logger = logging.getLogger(__name__)
+
 
 class UnsupportedRasaVersion(RuntimeError):
     pass
+
+
+def warn_without_hooks(component: str) -> None:
+    """The strict stores rely on the hooks (no fail-safe wrapper, the busy answer), which
+    only the server entry point installs: building a store must not patch the process."""
+    hooks = sys.modules.get("assistant_runtime.hooks")
+    if hooks is None or not hooks.is_installed():
+        logger.warning(
+            "%s: the assistant_runtime hooks are not installed (start the server with "
+            "`python -m assistant_runtime run`); a store failure will not get the busy answer",
+            component,
+        )
 
 
 def installed_rasa_version() -> str:

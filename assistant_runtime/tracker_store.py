@@ -32,8 +32,9 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, valid
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-from assistant_runtime import hooks, turns
+from assistant_runtime import turns
 from assistant_runtime.health import STATUS
+from assistant_runtime.rasa_seam import warn_without_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         connect_timeout: Optional[float] = None,
         **kwargs: Any,
     ) -> None:
-        hooks.install()
+        warn_without_hooks("tracker store")
         port = validate_port(port)
         self.description = describe_database(dialect, host, port, db, username)
         query = dict(query or {})

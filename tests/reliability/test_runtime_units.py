@@ -194,6 +194,7 @@ def test_strict_sqlite_store_raises_instead_of_falling_back(tmp_path: Path) -> N
     from assistant_runtime.health import STATUS
     from assistant_runtime.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
 
+    hooks.install()  # as the server entry point does; building the store patches nothing
     domain = _domain()
     store = StrictSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
     assert Agent._create_tracker_store(store, domain) is store  # no FailSafe wrapper

@@ -12,7 +12,7 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Tuple
+from typing import Dict, FrozenSet, List, Set, Tuple
 
 import pytest
 
@@ -109,3 +109,60 @@ def test_blocked_import_fails_for_a_package_that_needs_it() -> None:
     result = _import_with_blocked("actions", frozenset({"rasa_sdk"}))
     assert result.returncode != 0
     assert "blocked by the layering test: rasa_sdk" in result.stderr
+
+
+def _module_graph(package: str) -> Dict[str, Set[str]]:
+    """Module-level imports between the modules of one package (function-level imports are
+    deferred on purpose and cannot form an import-time cycle)."""
+    names = {p.stem for p in (ROOT / package).glob("*.py")}
+    graph: Dict[str, Set[str]] = {}
+    for path in sorted((ROOT / package).glob("*.py")):
+        edges: Set[str] = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module == package:
+                edges |= {a.name for a in node.names if a.name in names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package + "."):
+                edges.add((node.module or "").split(".")[1])
+            elif isinstance(node, ast.Import):
+                edges |= {
+                    a.name.split(".")[1] for a in node.names if a.name.startswith(package + ".")
+                }
+        graph[path.stem] = edges - {path.stem}
+    return graph
+
+
+def _cycle(graph: Dict[str, Set[str]]) -> List[str]:
+    state: Dict[str, int] = {}
+    stack: List[str] = []
+
+    def visit(node: str) -> List[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        state[node] = 2
+        stack.pop()
+        return []
+
+    for start in sorted(graph):
+        if start not in state:
+            found = visit(start)
+            if found:
+                return found
+    return []
+
+
+@pytest.mark.parametrize(
+    "package", ["sop_engine", "actions", "channels", "assistant_runtime", "analytics"]
+)
+def test_no_import_cycle_between_modules(package: str) -> None:
+    assert _cycle(_module_graph(package)) == []
+
+
+def test_cycle_check_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

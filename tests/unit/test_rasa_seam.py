@@ -121,3 +121,27 @@ def test_the_entry_point_refuses_before_patching_anything(
     with pytest.raises(UnsupportedRasaVersion):
         hooks.install()
     assert hooks._originals == originals and hooks._installed == {}
+
+
+_BUILD_STORE = """
+import sys, tempfile
+from pathlib import Path
+from rasa.core.agent import Agent
+from rasa.core.actions.action import RemoteAction
+stock = (Agent.handle_message, Agent.__dict__["_create_tracker_store"], RemoteAction.run)
+from assistant_runtime.tracker_store import StrictSQLTrackerStore
+StrictSQLTrackerStore(dialect="sqlite", db=str(Path(tempfile.mkdtemp()) / "t.db"))
+assert "assistant_runtime.hooks" not in sys.modules, "building a store imported the hooks"
+now = (Agent.handle_message, Agent.__dict__["_create_tracker_store"], RemoteAction.run)
+assert now == stock, "building a store patched Rasa"
+print("ok")
+"""
+
+
+def test_building_a_store_patches_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _BUILD_STORE], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+    assert "hooks are not installed" in result.stderr  # and says so
