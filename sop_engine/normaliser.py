@@ -421,3 +421,23 @@ def identifier_entity(entity: str, value: str, before: str) -> str:
     if entity in ("sid", "account_number") and (_HAS_LETTER.search(value) or "/" in value):
         return "order_id"
     return entity
+
+
+# --------------------------------------------------------------------------- masking
+
+_MASK_EMAIL = re.compile(r"([A-Za-z0-9._%+'-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_MASK_SN = re.compile(r"(?<!\d)(02\d{4})\d{15}(\d{4})(?!\d)")
+_MASK_MSISDN = re.compile(r"(?<![\w+])((?:\+?62|0)[ -]?8\d{2})((?:[ .-]?\d){4,9})(\d{3})(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Masks e-mail addresses, recharge serial numbers and MSISDNs in free text (reports).
+
+    "budi.s@gmail.com" -> "b***@gmail.com", "0812 3456 7890" -> "0812*****890",
+    a 25-digit SN keeps its first 6 and last 4 digits.
+    """
+    text = _MASK_EMAIL.sub(lambda m: f"{m.group(1)[:1]}***@{m.group(2)}", text)
+    text = _MASK_SN.sub(lambda m: m.group(1) + "*" * 15 + m.group(2), text)
+    return _MASK_MSISDN.sub(
+        lambda m: m.group(1) + re.sub(r"\d", "*", m.group(2)) + m.group(3), text
+    )

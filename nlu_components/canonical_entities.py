@@ -1,0 +1,230 @@
+"""Canonical entity values out of the model, and identifiers named by their context.
+
+Runs after the entity extractors and ``EntitySynonymMapper``. For every entity:
+
+* canonical entities (``channel``, ``gol_case``, ``callback_case``, ``layanan``,
+  ``imes_product``, and the project's ``courier`` / ``delivery_type``) get their contract value
+  through the shared normaliser (``sop_engine.normaliser.canonical``: slang table +
+  ``sop/vocabulary.yaml``). A span the vocabulary does not name ("kartunya udh nyala tp ga
+  bisa dipake nelpon") gets the value of the most similar span annotated in the training data
+  (character n-grams of the normalised text, cosine >= ``min_similarity``). Anything else keeps
+  its text and carries ``"in_vocabulary": false`` so the form's validator can note it.
+  A span naming two channels ("gopay di mytsel") yields one entity per value.
+* identifiers (``order_id``, ``sid``, ``account_number``, ``transaction_id``) are re-labelled
+  by the label in front of them and their shape (``sop_engine.normaliser.identifier_entity``):
+  "trx 8812..." is a transaction ID, "akun 441122" an account number, "OID/77120-AB" an order ID.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from sop_engine import normaliser
+
+logger = logging.getLogger(__name__)
+
+EXAMPLES_FILE = "canonical_examples.json"
+IN_VOCABULARY = "in_vocabulary"
+
+
+class _Nearest:
+    """Nearest annotated span per entity (tf-idf over character n-grams, cosine)."""
+
+    def __init__(self, examples: List[Tuple[str, str, str]]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._by_entity: Dict[str, Tuple[Any, Any, List[str]]] = {}
+        grouped: Dict[str, Dict[str, str]] = {}
+        for entity, text, value in examples:
+            grouped.setdefault(entity, {})[text] = value
+        for entity, spans in grouped.items():
+            texts = list(spans)
+            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+            matrix = vectorizer.fit_transform(texts)
+            self._by_entity[entity] = (vectorizer, matrix, [spans[t] for t in texts])
+
+    def best(self, entity: str, text: str) -> Tuple[Optional[str], float]:
+        found = self._by_entity.get(entity)
+        if found is None or not text.strip():
+            return None, 0.0
+        vectorizer, matrix, values = found
+        scores = (matrix @ vectorizer.transform([text]).T).toarray().ravel()
+        if not len(scores):
+            return None, 0.0
+        index = int(scores.argmax())
+        return values[index], float(scores[index])
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class CanonicalEntities(GraphComponent, EntityExtractorMixin):
+    """Contract values for canonical entities; identifiers re-labelled by context."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {
+            # cosine similarity of character n-grams needed to take an annotated span's value
+            "min_similarity": 0.5,
+            # re-label order_id / sid / account_number / transaction_id by context and shape
+            "identifiers_by_context": True,
+        }
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        examples: Optional[List[Tuple[str, str, str]]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._examples = list(examples or [])
+        self._nearest: Optional[_Nearest] = _Nearest(self._examples) if self._examples else None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CanonicalEntities:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> CanonicalEntities:
+        examples: List[Tuple[str, str, str]] = []
+        try:
+            with model_storage.read_from(resource) as directory:
+                data = json.loads((directory / EXAMPLES_FILE).read_text(encoding="utf-8"))
+                examples = [tuple(item) for item in data]  # type: ignore[misc]
+        except (ValueError, OSError):
+            logger.debug("CanonicalEntities: no trained examples, vocabulary only")
+        return cls(config, model_storage, resource, examples)
+
+    # ------------------------------------------------------------------ training
+    def train(self, training_data: TrainingData) -> Resource:
+        """Keeps every annotated span (and synonym) of a canonical entity with its value."""
+        seen: Dict[Tuple[str, str], str] = {}
+        for example in training_data.entity_examples:
+            text = example.get(TEXT) or ""
+            for entity in example.get(ENTITIES, []):
+                name = entity.get("entity")
+                if name not in normaliser.CANONICAL_ENTITIES:
+                    continue
+                value = str(entity.get("value"))
+                if value not in normaliser.canonical_values(name):
+                    continue
+                span = normaliser.words(text[entity["start"] : entity["end"]])
+                if span:
+                    seen.setdefault((name, span), value)
+        owner = {
+            value: name
+            for name in normaliser.CANONICAL_ENTITIES
+            for value in normaliser.canonical_values(name)
+        }
+        for synonym, value in training_data.entity_synonyms.items():
+            name = owner.get(str(value))
+            span = normaliser.words(str(synonym))
+            if name and span:
+                seen.setdefault((name, span), str(value))
+        self._examples = sorted((name, span, value) for (name, span), value in seen.items())
+        self._nearest = _Nearest(self._examples) if self._examples else None
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / EXAMPLES_FILE).write_text(
+                json.dumps(self._examples, ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    # ------------------------------------------------------------------ inference
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES, [])
+            if not entities:
+                continue
+            text = message.get(TEXT) or ""
+            message.set(ENTITIES, self.canonicalise(text, entities), add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def canonicalise(self, text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        result: List[Dict[str, Any]] = []
+        for entity in entities:
+            entity = dict(entity)
+            name = entity.get("entity")
+            start = entity.get("start")
+            if self._config["identifiers_by_context"] and isinstance(start, int):
+                relabelled = normaliser.identifier_entity(
+                    str(name), str(entity.get("value")), text[:start]
+                )
+                if relabelled != name:
+                    entity["entity"] = name = relabelled
+                    self.add_processor_name(entity)
+            if name not in normaliser.CANONICAL_ENTITIES:
+                result.append(entity)
+                continue
+            result.extend(self._canonical(str(name), text, entity))
+        return _dedupe(result)
+
+    def _canonical(
+        self, name: str, text: str, entity: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        value = str(entity.get("value"))
+        span = value
+        if isinstance(entity.get("start"), int) and isinstance(entity.get("end"), int):
+            span = text[entity["start"] : entity["end"]] or value
+        found = normaliser.canonical(name, value)
+        if found is not None and not found.known and span != value:
+            found = normaliser.canonical(name, span)
+        if found is None:
+            return [entity]
+        if found.known:
+            entity["value"] = found.value
+            entity.pop(IN_VOCABULARY, None)
+            self.add_processor_name(entity)
+            extra = [{**entity, "value": other} for other in found.others]
+            return [entity, *extra]
+        if self._nearest is not None:
+            best, score = self._nearest.best(name, normaliser.words(span))
+            if best is not None and score >= float(self._config["min_similarity"]):
+                entity["value"] = best
+                entity["confidence_canonical"] = round(score, 3)
+                self.add_processor_name(entity)
+                return [entity]
+        entity["value"] = found.value
+        entity[IN_VOCABULARY] = False
+        self.add_processor_name(entity)
+        return [entity]
+
+
+def _dedupe(entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One entity per (name, value, span): the extractors may report the same span twice."""
+    seen = set()
+    result = []
+    for entity in entities:
+        key = (entity.get("entity"), str(entity.get("value")), entity.get("start"))
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append(entity)
+    return result
