@@ -186,9 +186,7 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
             result.extend(self._canonical(str(name), text, entity))
         return _dedupe(result)
 
-    def _canonical(
-        self, name: str, text: str, entity: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
+    def _canonical(self, name: str, text: str, entity: Dict[str, Any]) -> List[Dict[str, Any]]:
         value = str(entity.get("value"))
         span = value
         if isinstance(entity.get("start"), int) and isinstance(entity.get("end"), int):

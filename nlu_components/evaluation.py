@@ -21,7 +21,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Set, Tuple
 
 from sop_engine import normaliser, validators
 
@@ -141,9 +141,7 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dic
             misses.append(
                 {"text": example.text, "expected": example.intent, "predicted": pred.intent}
             )
-    per_intent = {
-        label: _prf(c["tp"], c["fp"], c["fn"]) for label, c in sorted(counts.items())
-    }
+    per_intent = {label: _prf(c["tp"], c["fp"], c["fn"]) for label, c in sorted(counts.items())}
     macro = sum(r["f1"] for r in per_intent.values()) / len(per_intent) if per_intent else 0.0
     accuracy = sum(1 for e, p in zip(examples, predictions, strict=True) if e.intent == p.intent)
 
