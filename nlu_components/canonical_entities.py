@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 EXAMPLES_FILE = "canonical_examples.json"
 IN_VOCABULARY = "in_vocabulary"
+_RANK = "_canonical_rank"  # internal: (known 2 / nearest 1 / unknown 0, score)
 
 
 class _Nearest:
@@ -74,8 +75,18 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
     def get_default_config() -> Dict[str, Any]:
         return {
             # cosine similarity of character n-grams needed to take an annotated span's value
-            "min_similarity": 0.5,
-            # re-label order_id / sid / account_number / transaction_id by context and shape
+            "min_similarity": 0.6,
+            # a one-word span ("info", "kartu") needs more, and at least 4 letters ("PT")
+            "min_similarity_single_word": 0.7,
+            # lists where a value outside the vocabulary is plausible (a new payment app, a
+            # new courier): such a span is kept as written, marked "in_vocabulary": false,
+            # when DIET is this sure of it; elsewhere it is dropped (a fragment is no case)
+            "open_lists": ["channel", "courier"],
+            "min_unknown_confidence": 0.9,
+            # one case per message: the best-supported value wins
+            "single_value_entities": ["gol_case", "callback_case"],
+            # re-label order_id / sid / account_number / transaction_id by context and shape,
+            # and add a labelled identifier no extractor found ("id transaksi DN2311...")
             "identifiers_by_context": True,
         }
 
@@ -184,6 +195,11 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
                 result.append(entity)
                 continue
             result.extend(self._canonical(str(name), text, entity))
+        if self._config["identifiers_by_context"]:
+            result.extend(self._labelled_identifiers(text, result))
+        result = self._single_values(result)
+        for entity in result:
+            entity.pop(_RANK, None)
         return _dedupe(result)
 
     def _canonical(self, name: str, text: str, entity: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -191,28 +207,75 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
         span = value
         if isinstance(entity.get("start"), int) and isinstance(entity.get("end"), int):
             span = text[entity["start"] : entity["end"]] or value
+        confidence = float(entity.get("confidence_entity") or 1.0)
         found = normaliser.canonical(name, value)
         if found is not None and not found.known and span != value:
             found = normaliser.canonical(name, span)
         if found is None:
             return [entity]
+        self.add_processor_name(entity)
         if found.known:
             entity["value"] = found.value
             entity.pop(IN_VOCABULARY, None)
-            self.add_processor_name(entity)
+            entity[_RANK] = (2, confidence)
             extra = [{**entity, "value": other} for other in found.others]
             return [entity, *extra]
-        if self._nearest is not None:
-            best, score = self._nearest.best(name, normaliser.words(span))
-            if best is not None and score >= float(self._config["min_similarity"]):
+        normal = normaliser.words(span)
+        if self._nearest is not None and normal:
+            single = len(normal.split()) == 1
+            needed = float(
+                self._config["min_similarity_single_word" if single else "min_similarity"]
+            )
+            best, score = self._nearest.best(name, normal)
+            long_enough = not single or sum(ch.isalpha() for ch in normal) >= 4
+            if best is not None and score >= needed and long_enough:
                 entity["value"] = best
                 entity["confidence_canonical"] = round(score, 3)
-                self.add_processor_name(entity)
+                entity[_RANK] = (1, confidence * score)
                 return [entity]
-        entity["value"] = found.value
-        entity[IN_VOCABULARY] = False
-        self.add_processor_name(entity)
-        return [entity]
+        if (
+            name in self._config["open_lists"]
+            and confidence >= float(self._config["min_unknown_confidence"])
+            and sum(ch.isalpha() for ch in found.value) >= 4
+        ):
+            entity["value"] = found.value
+            entity[IN_VOCABULARY] = False
+            entity[_RANK] = (0, confidence)
+            return [entity]
+        return []
+
+    def _labelled_identifiers(
+        self, text: str, entities: List[Dict[str, Any]]
+    ) -> List[Dict[str, Any]]:
+        found = []
+        for name, start, end in normaliser.labelled_identifiers(text):
+            overlaps = any(
+                isinstance(e.get("start"), int)
+                and isinstance(e.get("end"), int)
+                and e["start"] < end
+                and start < e["end"]
+                for e in entities
+            )
+            if not overlaps:
+                entity = {
+                    "entity": name,
+                    "start": start,
+                    "end": end,
+                    "value": text[start:end],
+                    "extractor": self.__class__.__name__,
+                }
+                found.append(entity)
+        return found
+
+    def _single_values(self, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        for name in self._config["single_value_entities"]:
+            candidates = [e for e in entities if e.get("entity") == name]
+            if len({str(e.get("value")) for e in candidates}) > 1:
+                best = max(candidates, key=lambda e: e.get(_RANK, (0, 0.0)))
+                entities = [
+                    e for e in entities if e.get("entity") != name or e["value"] == best["value"]
+                ]
+        return entities
 
 
 def _dedupe(entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -111,7 +111,14 @@ def predicted_entities(entities: Sequence[Dict[str, Any]]) -> Set[Tuple[str, str
 
 def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
     """Parse results of a trained model (rasa.core.agent.Agent), one per text."""
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    # one debug line per parsed message would print the whole test set
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
 
     async def run() -> List[Dict[str, Any]]:
         agent = Agent.load(str(model))

@@ -361,10 +361,17 @@ def canonical(entity: str, text: str) -> Optional[Canonical]:
     stripped = " ".join(str(text).split())
     if stripped in m.terms:
         return Canonical(stripped, True)
-    found = m.find(stripped)
+    found = m.find(stripped) or m.find(_without_nya(stripped))
     if found:
         return Canonical(found[0], True, tuple(found[1:]))
     return Canonical(stripped, False)
+
+
+def _without_nya(text: str) -> str:
+    """ "internetnya", "kartunya" -> "internet", "kartu" (the stem keeps at least 4 letters)."""
+    return " ".join(
+        w[:-3] if w.lower().endswith("nya") and len(w) >= 7 else w for w in text.split()
+    )
 
 
 def canonical_values(entity: str) -> Tuple[str, ...]:
@@ -441,3 +448,50 @@ def mask_text(text: str) -> str:
     return _MASK_MSISDN.sub(
         lambda m: m.group(1) + re.sub(r"\d", "*", m.group(2)) + m.group(3), text
     )
+
+
+# a code after its label: "id transaksi DN2311250099871", "order id: GRP-2411-000871"
+_CODE_AFTER = r"\s*[:#.=]?\s*([A-Za-z0-9](?:[A-Za-z0-9/_-]*[A-Za-z0-9])?)"
+_LABELLED: Tuple[Tuple[str, re.Pattern[str]], ...] = (
+    (
+        "transaction_id",
+        re.compile(
+            r"\b(?:id\s*transaksi|no\.?\s*transaksi|kode\s*transaksi|trx\s*id|trxid|trx"
+            r"|transaction\s*id|ref(?:erence)?(?:\s*no)?|no\.?\s*ref)" + _CODE_AFTER,
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "order_id",
+        re.compile(
+            r"\b(?:order\s*id|id\s*order|id\s*pesanan|no(?:mor)?\.?\s*pesanan|no\.?\s*order"
+            r"|oid)" + _CODE_AFTER,
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "account_number",
+        re.compile(r"\b(?:akun|account\s*number|acc(?:ount)?\s*no)" + _CODE_AFTER, re.IGNORECASE),
+    ),
+    ("sid", re.compile(r"\b(?:sid|service\s*id)" + _CODE_AFTER, re.IGNORECASE)),
+)
+
+
+def labelled_identifiers(text: str) -> List[Tuple[str, int, int]]:
+    """(entity, start, end) of identifiers written right after their label.
+
+    Only codes with at least 5 characters and a digit count ("trx DN2311250099871", "akun
+    441122"); the words themselves ("id transaksi nya belum ada") are not identifiers.
+    """
+    found: List[Tuple[str, int, int]] = []
+    for name, pattern in _LABELLED:
+        for match in pattern.finditer(text):
+            code = match.group(1)
+            if len(code) < 5 or not any(ch.isdigit() for ch in code):
+                continue
+            if name in ("sid", "account_number") and not re.fullmatch(r"\d+(?:-\d+)?", code):
+                continue
+            start, end = match.span(1)
+            if not any(s < end and start < e for _, s, e in found):
+                found.append((name, start, end))
+    return found
