@@ -26,7 +26,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 EXAMPLES_FILE = "canonical_examples.json"
 IN_VOCABULARY = "in_vocabulary"
+MESSAGE_PREFIX = "message:"  # examples of whole messages, per case entity
 _RANK = "_canonical_rank"  # internal: (known 2 / nearest 1 / unknown 0, score)
 
 
@@ -85,6 +86,10 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
             "min_unknown_confidence": 0.9,
             # one case per message: the best-supported value wins
             "single_value_entities": ["gol_case", "callback_case"],
+            # a case message whose case no extractor found: the value of the most similar
+            # annotated training message, when this similar (else the form asks for it)
+            "case_intents": {"gol_case": "grapari_online", "callback_case": "callback"},
+            "min_message_similarity": 0.6,
             # re-label order_id / sid / account_number / transaction_id by context and shape,
             # and add a labelled identifier no extractor found ("id transaksi DN2311...")
             "identifiers_by_context": True,
@@ -147,6 +152,10 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
                 span = normaliser.words(text[entity["start"] : entity["end"]])
                 if span:
                     seen.setdefault((name, span), value)
+                if name in self._config["case_intents"]:
+                    whole = normaliser.words(text)
+                    if whole:
+                        seen.setdefault((f"{MESSAGE_PREFIX}{name}", whole), value)
         owner = {
             value: name
             for name in normaliser.CANONICAL_ENTITIES
@@ -169,16 +178,17 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             entities = message.get(ENTITIES, [])
-            if not entities:
-                continue
             text = message.get(TEXT) or ""
-            message.set(ENTITIES, self.canonicalise(text, entities), add_to_output=True)
+            intent = (message.get(INTENT) or {}).get("name")
+            message.set(ENTITIES, self.canonicalise(text, entities, intent), add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
-    def canonicalise(self, text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def canonicalise(
+        self, text: str, entities: List[Dict[str, Any]], intent: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
         result: List[Dict[str, Any]] = []
         for entity in entities:
             entity = dict(entity)
@@ -198,6 +208,7 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
         if self._config["identifiers_by_context"]:
             result.extend(self._labelled_identifiers(text, result))
         result = self._single_values(result)
+        result.extend(self._case_from_message(text, intent, result))
         for entity in result:
             entity.pop(_RANK, None)
         return _dedupe(result)
@@ -265,6 +276,29 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
                     "extractor": self.__class__.__name__,
                 }
                 found.append(entity)
+        return found
+
+    def _case_from_message(
+        self, text: str, intent: Optional[str], entities: List[Dict[str, Any]]
+    ) -> List[Dict[str, Any]]:
+        found: List[Dict[str, Any]] = []
+        if self._nearest is None or not text.strip():
+            return found
+        for name, case_intent in self._config["case_intents"].items():
+            if intent != case_intent or any(e.get("entity") == name for e in entities):
+                continue
+            best, score = self._nearest.best(f"{MESSAGE_PREFIX}{name}", normaliser.words(text))
+            if best is not None and score >= float(self._config["min_message_similarity"]):
+                found.append(
+                    {
+                        "entity": name,
+                        "start": 0,
+                        "end": len(text),
+                        "value": best,
+                        "confidence_canonical": round(score, 3),
+                        "extractor": self.__class__.__name__,
+                    }
+                )
         return found
 
     def _single_values(self, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
