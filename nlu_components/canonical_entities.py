@@ -89,7 +89,14 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
             # a case message whose case no extractor found: the value of the most similar
             # annotated training message, when this similar (else the form asks for it)
             "case_intents": {"gol_case": "grapari_online", "callback_case": "callback"},
-            "min_message_similarity": 0.6,
+            "min_message_similarity": 0.5,
+            # a case value belongs to its case: other forms never ask for it, so in a message
+            # of another intent it is a misreading (inform: the value typed when asked)
+            "entity_intents": {
+                "gol_case": ["grapari_online", "inform"],
+                "callback_case": ["callback", "inform"],
+                "imes_product": ["imes_tagihan", "inform"],
+            },
             # re-label order_id / sid / account_number / transaction_id by context and shape,
             # and add a labelled identifier no extractor found ("id transaksi DN2311...")
             "identifiers_by_context": True,
@@ -207,6 +214,11 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
             result.extend(self._canonical(str(name), text, entity))
         if self._config["identifiers_by_context"]:
             result.extend(self._labelled_identifiers(text, result))
+        scoped = self._config["entity_intents"]
+        if intent is not None:
+            result = [
+                e for e in result if e.get("entity") not in scoped or intent in scoped[e["entity"]]
+            ]
         result = self._single_values(result)
         result.extend(self._case_from_message(text, intent, result))
         for entity in result:
