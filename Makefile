@@ -7,7 +7,7 @@ MODEL := models/assistant.tar.gz
 NLU_OUT := results/nlu
 
 .PHONY: setup run shell train test lint typecheck domain domain-check validate unit \
-        test-stories test-nlu test-deps e2e bench clean nlu-review
+        test-stories test-nlu test-deps e2e bench clean sop-check sop-reload cluster nlu-review
 
 setup:
 	@scripts/setup.sh
@@ -15,11 +15,18 @@ setup:
 # Rasa fingerprints config, domain and data itself (a deleted data file counts too) and
 # skips training when nothing changed, so this always asks it.
 train: setup
+	@echo "train: rasa train (skipped when config, domain and data are unchanged; a full training takes 2-5 min)"
 	$(ENV) $(VENV)/rasa train --fixed-model-name assistant --out models
 
 # Ctrl-C (exit 130) is the way to stop it, not an error
 run: setup train
 	@scripts/run.sh || [ $$? -eq 130 ]
+
+# The team topology on this machine: nginx + TLS on https://127.0.0.1:8443 with agent
+# logins, two Rasa instances and their action servers, PostgreSQL + Redis (README "The team
+# deployment"). Ctrl-C stops all of it.
+cluster: setup train
+	@scripts/cluster.sh || [ $$? -eq 130 ]
 
 shell: setup train
 	@$(ENV) ( $(VENV)/python -m assistant_runtime.action_server --actions actions --port 5055 >/dev/null 2>&1 & \
@@ -37,6 +44,14 @@ domain: setup
 
 domain-check: setup
 	$(ENV) $(VENV)/python scripts/sync_domain.py --check
+
+# SOP owners (docs/panduan-pemilik-sop.md): check and preview one file (all without FILE),
+# then put it live on the running assistant without a restart
+sop-check: setup
+	$(ENV) $(VENV)/python scripts/sop_check.py $(FILE)
+
+sop-reload: setup
+	$(ENV) $(VENV)/python scripts/sop_reload.py
 
 validate: setup
 	$(ENV) $(VENV)/rasa data validate --max-history 5
@@ -72,7 +87,8 @@ nlu-review: setup
 	$(ENV) $(VENV)/python scripts/nlu_review.py --days $(DAYS) $(if $(DB_URL),--db-url '$(DB_URL)') \
 	  --out $(NLU_OUT)/review.yml
 
-# Debian chromium + chromium-driver for the widget's browser test (apt-get when missing)
+# Debian chromium + chromium-driver for the widget's browser test, nginx for the cluster
+# test (apt-get when missing)
 test-deps:
 	@scripts/install_test_deps.sh
 
@@ -90,7 +106,7 @@ e2e: train test-deps
 test: lint typecheck domain-check validate unit train test-stories test-nlu e2e
 	@echo "make test: all checks passed"
 
-bench: setup train
+bench: setup train test-services
 	$(ENV) $(VENV)/python scripts/bench.py
 
 clean:

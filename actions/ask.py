@@ -15,10 +15,16 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from actions.common import active_engine, registry
-from sop_engine.engine import SopEngine
+from sop_engine.engine import NO_VALUE, SopEngine
 from sop_engine.models import Option
 
 YES_NO_BUTTONS = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "payload": "/deny"}]
+# The honest way out of every data question: the customer has no such value or does not
+# know it. Its value leads to what the page says for that situation (or "konfirmasi ke TL").
+NO_VALUE_BUTTON = {
+    "title": "Tidak ada/tidak tahu",
+    "payload": "/inform" + json.dumps({"choice": NO_VALUE}),
+}
 
 
 def choice_buttons(options: List[Option]) -> List[Dict[str, str]]:
@@ -31,7 +37,7 @@ def question_for(engine: SopEngine, name: str) -> Optional[Dict[str, Any]]:
     """The question of one SOP for a slot or check question, or None if it has none."""
     for slot in engine.sop.slots:
         if slot.name == name:
-            return {"text": slot.ask, "buttons": choice_buttons(slot.buttons)}
+            return {"text": slot.ask, "buttons": choice_buttons(slot.buttons) + [NO_VALUE_BUTTON]}
     for question in engine.sop.questions:
         if question.name == name:
             buttons = (

@@ -4,6 +4,7 @@ only move slot values around and format the engine's answer."""
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -18,12 +19,13 @@ from actions.common import (
     case_slot_names,
     current_time,
     latest_intent,
+    negated_entity_slots,
     registry,
     slot_values,
     slots_set_since_last_user_message,
     values_before_last_user_message,
 )
-from sop_engine.engine import Need, SopEngine
+from sop_engine.engine import Need, SopEngine, local_date
 from sop_engine.render import result_payload, result_text
 from sop_engine.slot_values import validate_values
 from sop_engine.timeparse import format_date
@@ -96,6 +98,10 @@ class ActionStartCase(Action):
                     f"{_labels(new, list(restored))})."
                 )
         keep.update(fresh)
+        negated = negated_entity_slots(tracker, new)
+        if negated:  # "blm ada" read as an entity names no value
+            before = values_before_last_user_message(tracker, negated)
+            keep.update({name: before.get(name) for name in negated})
         checked, messages = validate_values(new.sop, keep, current_time())
         keep.update(checked)
         events: List[EventType] = [ActiveLoop(None)]
@@ -120,11 +126,13 @@ class ActionStartCase(Action):
     def _intro(engine: SopEngine, lines: List[str]) -> str:
         sop = engine.sop
         text = [f"Kasus: {sop.title}."] + lines
-        if sop.expired_at and current_time().date() > sop.expired_at:
+        if sop.expired_at and local_date(current_time()) > sop.expired_at:
             text.append(
                 f"⚠️ Halaman sumber kedaluwarsa sejak {format_date(sop.expired_at)}; "
                 "konfirmasi ke TL bila ragu."
             )
+        if sop.scope_note:
+            text.append(f"Cakupan: {sop.scope_note.text}")
         if sop.checks:
             text.append("Sambil saya tanya, lakukan pengecekan:")
             text += [f"- {c.text}" for c in sop.checks]
@@ -184,7 +192,10 @@ class ActionSopResult(Action):
             decision.case_id,
             mask_msisdn(str(msisdn)) if msisdn else "-",
         )
-        dispatcher.utter_message(text=result_text(decision), json_message=result_payload(decision))
+        payload = result_payload(decision)
+        # names this answer for feedback and "Tanya TL" (channels/feedback.py)
+        payload["answer_id"] = uuid.uuid4().hex[:12]
+        dispatcher.utter_message(text=result_text(decision), json_message=payload)
         memory: Dict[str, Any] = dict(tracker.get_slot(CASE_MEMORY_SLOT) or {})
         memory.pop(engine.sop.id, None)
         return [SlotSet(CASE_MEMORY_SLOT, memory or None)]

@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 
 from sop_engine.engine import SopEngine, parse_iso
 from sop_engine.loader import SopRegistry, default_registry
+from sop_engine.validators import only_negation
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +81,29 @@ def values_before_last_user_message(tracker: Tracker, names: List[str]) -> Dict[
         if event.get("event") == "restart":
             break
     return {k: v for k, v in values.items() if v is not None}
+
+
+def bot_texts_since_last_user_message(tracker: Tracker) -> List[str]:
+    """Texts already sent in this turn (a note is not repeated by the next action)."""
+    texts: List[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            texts.append(str(event["text"]))
+    return texts
+
+
+def negated_entity_slots(tracker: Tracker, engine: SopEngine) -> List[str]:
+    """Slots whose entity in the latest message is a phrase that only negates ("blm ada")."""
+    text = str(tracker.latest_message.get("text") or "")
+    by_entity = {s.entity: s.name for s in engine.sop.slots if s.entity}
+    names: List[str] = []
+    for entity in tracker.latest_message.get("entities") or []:
+        name = by_entity.get(entity.get("entity"))
+        start, end = entity.get("start"), entity.get("end")
+        if name is None or not isinstance(start, int) or not isinstance(end, int):
+            continue
+        if only_negation(text[start:end]):
+            names.append(name)
+    return names

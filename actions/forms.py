@@ -4,7 +4,7 @@ what is accepted. No SOP-specific code here."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
@@ -18,13 +18,15 @@ from actions.common import (
     FORM_NAME,
     SWITCH_CONFIDENCE,
     active_engine,
+    bot_texts_since_last_user_message,
     current_time,
     latest_intent,
+    negated_entity_slots,
     registry,
     slot_values,
     values_before_last_user_message,
 )
-from sop_engine.engine import Need
+from sop_engine.engine import HOUR_SLOT, Need, SopEngine, format_value
 from sop_engine.slot_values import validate_values
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,16 @@ def _directly_after_user_message(tracker: Tracker) -> bool:
             return True
         if kind == "action" and event.get("name") not in _FORM_INTERNAL_ACTIONS:
             return False
+    return False
+
+
+def _case_started_this_turn(tracker: Tracker) -> bool:
+    """True when action_start_case ran after the latest user message (the opening)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_start_case":
+            return True
     return False
 
 
@@ -117,8 +129,45 @@ class ValidateSopForm(FormValidationAction):
         if engine is None:
             return []
         previous = values_before_last_user_message(tracker, list(candidates))
+        ignored = list(dict.fromkeys(negated_entity_slots(tracker, engine)))  # "blm ada"
+        if tracker.get_slot(REQUESTED_SLOT) == HOUR_SLOT:
+            # the answer to "jam berapa?" is the hour of the day already known, not a new time
+            ignored.append("event_time")
+        ignored = [name for name in ignored if name in candidates]
+        for name in ignored:
+            candidates.pop(name)
         results, messages = validate_values(engine.sop, candidates, current_time(), previous)
-        for message in messages:
-            dispatcher.utter_message(text=message)
+        for name in ignored:
+            results[name] = previous.get(name)  # undo the raw value Rasa extracted
+        said, notes = self._said_answers(tracker, engine)
+        results.update(said)
+        already = bot_texts_since_last_user_message(tracker)
+        for message in list(dict.fromkeys(messages + notes)):
+            if message not in already:  # each message once per turn
+                dispatcher.utter_message(text=message)
         tracker.slots.update(results)
         return [SlotSet(name, value) for name, value in results.items()]
+
+    @staticmethod
+    def _said_answers(tracker: Tracker, engine: SopEngine) -> Tuple[Dict[str, Any], List[str]]:
+        """Check answers the agent already typed, taken with a note so they can be corrected."""
+        if not _directly_after_user_message(tracker) and not _case_started_this_turn(tracker):
+            return {}, []
+        text = str(tracker.latest_message.get("text") or "")
+        if text.startswith("/"):
+            return {}, []
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        questions = {q.name: q for q in engine.sop.questions}
+        values: Dict[str, Any] = {}
+        notes: List[str] = []
+        for name, value in engine.said_answers(text).items():
+            if name == requested or tracker.get_slot(name) == value:
+                continue
+            values[name] = value
+            question = questions[name]
+            shown = format_value(name, value)
+            if question.kind == "choice":
+                shown = next((o.title for o in question.options if o.value == value), shown)
+            what = question.short or question.text
+            notes.append(f"Dari pesan Anda: {what} → {shown}. Bila salah, tulis koreksinya.")
+        return values, notes

@@ -8,6 +8,8 @@ docs/benchmarks.md). Two things ``rasa run actions`` did are kept here:
   ``--debug`` / ``--quiet`` flag is given (rasa_sdk alone ignores it);
 * ``--logging-config-file`` is accepted as Rasa spells it (rasa_sdk: ``--logging-config_file``).
 
+It also re-reads the SOP files on SIGHUP or an authenticated call (assistant_runtime/sop_reload.py).
+
 Deliberately imports neither Rasa nor TensorFlow.
 """
 
@@ -41,6 +43,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser
 
+    from assistant_runtime import sop_reload
+
+    sop_reload.install()  # SIGHUP / POST /admin/sop/reload re-read sop/*.yaml
     args = sdk_arguments(sys.argv[1:] if argv is None else argv, os.environ)
     main_from_args(create_argument_parser().parse_args(args))
 

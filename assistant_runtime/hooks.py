@@ -280,6 +280,7 @@ def _patch_custom_store_loading() -> None:
 def _patch_root_route() -> None:
     import rasa.server
 
+    from analytics.ops import add_ops_routes
     from assistant_runtime.health import add_health_route
     from assistant_runtime.masking import protect_all_handlers
 
@@ -291,6 +292,7 @@ def _patch_root_route() -> None:
     def add_root_route(app: Any) -> None:
         original_add_root_route(app)
         add_health_route(app)
+        add_ops_routes(app)  # the TLs' ops page (analytics/ops.py)
         app.register_listener(_protect_logging, "before_server_start")
 
     _replace(rasa.server, "add_root_route", add_root_route)

@@ -126,14 +126,18 @@ async def run_load(
     seconds: float,
     warmup_seconds: float = 0.0,
     tag: str = "load",
+    headers: Optional[Dict[str, str]] = None,
 ) -> LoadResult:
     """``clients`` agents talk at once: ``warmup_seconds`` not measured, then a window of
     ``seconds``: latencies of the messages started in it, messages per second = messages
-    answered in it / its length."""
+    answered in it / its length. ``headers`` go with every request (a login)."""
     result = LoadResult(clients=clients, window_seconds=seconds)
-    connector = aiohttp.TCPConnector(limit=0)
+    # the cluster's certificate is self-signed (make cluster); plain HTTP is unaffected
+    connector = aiohttp.TCPConnector(limit=0, ssl=False)
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers
+    ) as session:
         measure_from = time.monotonic() + warmup_seconds
         window = (measure_from, measure_from + seconds)
         await asyncio.gather(

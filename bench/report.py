@@ -6,6 +6,8 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from bench.cluster import markdown as cluster_markdown
+
 BOTS = ("assistant", "unpatched", "stock")
 LABELS = {
     "assistant": "this assistant",
@@ -367,6 +369,8 @@ def write_markdown(results: Dict[str, Any], path: Path, plot_name: str, notes: s
         notes.strip(),
         "",
     ]
+    notes_at = lines.index("## Notes")
+    lines[notes_at:notes_at] = cluster_markdown(results)
     path.write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -8,8 +8,9 @@ platform would then deliver the same update again and again).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
 
@@ -33,19 +34,26 @@ class JsonClient:
 
     async def post(self, url: str, payload: Dict[str, Any], what: str) -> Optional[Any]:
         """POSTs JSON; returns the decoded JSON answer, or None after logging a failure."""
+        status, answer = await self.post_status(url, payload, what)
+        return answer if 0 < status < 400 else None
+
+    async def post_status(
+        self, url: str, payload: Dict[str, Any], what: str, log_errors: bool = True
+    ) -> Tuple[int, Optional[Any]]:
+        """POSTs JSON; returns (HTTP status, decoded answer); status 0 when no answer came.
+        Error answers are returned too (rate limits tell how long to wait)."""
         try:
             async with self._current_session().post(url, json=payload) as resp:
                 body = await resp.text()
-                if resp.status >= 400:
+                if resp.status >= 400 and log_errors:
                     logger.error("%s failed: HTTP %s %s", what, resp.status, body[:500])
-                    return None
                 try:
-                    return await resp.json(content_type=None)
+                    return resp.status, json.loads(body)
                 except ValueError:
-                    return body
+                    return resp.status, body
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.error("%s failed: %s", what, error)
-            return None
+            return 0, None
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -8,6 +8,9 @@ Steps (each prints what it does; scratch files in the git-ignored bench-out/):
    stock Rasa's default pipeline, both trained on data/nlu (`rasa train nlu` + `rasa test nlu`);
 4. speed: each bot's servers started as scripts/run.sh starts them, time to ready, RSS,
    REST round trips with 1 client and with 10 concurrent conversations;
+   the team topology (`make cluster`: nginx + TLS + login, two instances, PostgreSQL +
+   Redis) against one of its instances spoken to directly, 10 and 40 conversations
+   (bench/cluster.py; `--bots cluster` runs only this part);
 5. docs/benchmarks.md + docs/benchmarks-latency.png (and bench-out/results.json).
 
 Tuning runs: `--skip-train --skip-nlu --bots assistant --label NAME --env KEY=VALUE` writes
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from bench import procs  # noqa: E402
+from bench.cluster import measure_cluster  # noqa: E402
 from bench.conversations import ASSISTANT, STOCK  # noqa: E402
 from bench.load import Conversation, LoadResult, percentile, run_load  # noqa: E402
 from bench.nlu import read_reports  # noqa: E402
@@ -421,7 +425,7 @@ def parse_env(pairs: Sequence[str]) -> Dict[str, str]:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--bots", default="assistant,unpatched,stock", help="comma-separated subset"
+        "--bots", default="assistant,unpatched,stock,cluster", help="comma-separated subset"
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="measuring window per run")
     parser.add_argument("--skip-train", action="store_true", help="reuse the trained models")
@@ -483,6 +487,21 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                 measure_bot(results, servers, ASSISTANT, args.seconds)
             if "stock" in bots:
                 measure_bot(results, stock_servers({**STOCK_ENV, **env}), STOCK, args.seconds)
+            if "cluster" in bots:
+                measure_cluster(
+                    results,
+                    ASSISTANT,
+                    args.seconds,
+                    {
+                        **ASSISTANT_ENV,
+                        "ASSISTANT_FIXED_NOW": FIXED_NOW,
+                        "ASSISTANT_MODEL": str(model_of("assistant")),
+                        **env,
+                    },
+                    lambda run: summarise(run, 0.0, 0.0),
+                    say,
+                    OUT / "run" / "cluster",
+                )
         say(f"load average at end: {procs.load_average()}")
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
         say(f"results: {results_path.relative_to(ROOT)}")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Literal, Mapping, Optional, Union
 
 from sop_engine.models import Condition, DerivedFact, Matcher, Outcome, SopFile, TicketField
-from sop_engine.timeparse import agent_timezone, format_date, format_for_agent
+from sop_engine.timeparse import agent_timezone, format_date, format_for_agent, zone_label
 
 Tri = Optional[bool]  # three-valued logic: True, False, None (= not known yet)
 
@@ -24,7 +24,24 @@ NO_KIP_WARNING = (
     "konfirmasi kategori tiket ke TL."
 )
 _DATETIME_OPS = ("add_minutes", "add_days")
+_TIME_OPS = ("hours_since", "minutes_since", "minutes_of_day", "add_minutes", "add_days")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# The value of any data slot when the customer has none or does not know it ("tidak punya",
+# "tidak tahu", "SN kehapus"). Rules may match it; where none does, the answer says so.
+NO_VALUE = "tidak_ada"
+NO_VALUE_TEXT = "(tidak ada / pelanggan tidak tahu)"
+# Asked only when a rule's outcome depends on the hour and only the day (or a day part) of the
+# event is known; "tidak_ada" = the customer does not know the hour.
+HOUR_SLOT = "event_hour"
+_HOUR_ASSUMED = "__hour_assumed__"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A number known only within bounds (e.g. hours since an event known to the day)."""
+
+    lo: float
+    hi: float
 
 
 @dataclass(frozen=True)
@@ -93,10 +110,44 @@ def parse_iso(value: Any) -> Optional[datetime]:
     return parsed
 
 
-def format_value(name: str, value: Any) -> str:
+def parse_time_span(value: Any) -> Optional[tuple[datetime, datetime]]:
+    """(earliest, latest) of a time slot value: an exact ISO datetime gives the same moment
+    twice; an ISO interval 'start/end' (a date or a day part without the hour) gives both ends."""
+    if not isinstance(value, str):
+        return None
+    if "/" in value:
+        first, _, second = value.partition("/")
+        start, end = parse_iso(first), parse_iso(second)
+        return (start, end) if start is not None and end is not None else None
     moment = parse_iso(value)
-    if moment is not None:
-        return format_for_agent(moment)
+    return (moment, moment) if moment is not None else None
+
+
+def is_time_range(value: Any) -> bool:
+    span = parse_time_span(value)
+    return span is not None and span[0] != span[1]
+
+
+def format_span(start: datetime, end: datetime) -> str:
+    zone = agent_timezone()
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    if a.date() == b.date():
+        day = format_for_agent(a).rsplit(" ", 2)[0]
+        return (
+            f"{day} antara {a.hour:02d}.{a.minute:02d}-{b.hour:02d}.{b.minute:02d} "
+            f"{zone_label(zone)} (jam pasti belum diketahui)"
+        )
+    return f"antara {format_for_agent(a)} dan {format_for_agent(b)} (jam pasti belum diketahui)"
+
+
+def format_value(name: str, value: Any) -> str:
+    if value == NO_VALUE:
+        return NO_VALUE_TEXT
+    span = parse_time_span(value)
+    if span is not None:
+        return format_for_agent(span[0]) if span[0] == span[1] else format_span(*span)
+    if isinstance(value, Span):
+        return f"{value.lo:.1f}-{value.hi:.1f}"
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     if isinstance(value, list):
@@ -113,6 +164,12 @@ def match(matcher: Matcher, value: Any) -> Tri:
         return (value is not None) == matcher.known
     if value is None:
         return None
+    if isinstance(value, Span):
+        # decided only when both bounds agree (the comparisons are monotone)
+        if any(op is not None for op in (matcher.equals, matcher.in_, matcher.not_in)):
+            return None
+        low, high = match(matcher, value.lo), match(matcher, value.hi)
+        return low if low == high else None
     values = value if isinstance(value, list) else [value]
     if matcher.equals is not None:
         return any(v == matcher.equals for v in values)
@@ -156,6 +213,18 @@ def _any_of(spec: DerivedFact, facts: Mapping[str, Any]) -> Tri:
     return None
 
 
+def _lookup(spec: DerivedFact, value: Any) -> Any:
+    key = str(value)
+    if key in spec.table:
+        return spec.table[key]
+    if value != NO_VALUE:
+        words = f" {re.sub(r'[^0-9a-z]+', ' ', key.lower()).strip()} "
+        for result, keywords in spec.keywords.items():
+            if any(f" {k.lower()} " in words for k in keywords):
+                return result
+    return spec.default
+
+
 def _derive(spec: DerivedFact, facts: Mapping[str, Any], now: datetime) -> Any:
     if spec.op == "any_of":
         return _any_of(spec, facts)
@@ -164,24 +233,80 @@ def _derive(spec: DerivedFact, facts: Mapping[str, Any], now: datetime) -> Any:
         return None
     if spec.op == "lookup":
         if isinstance(source, list):  # a list slot: look every value up
-            return [spec.table.get(str(item), spec.default) for item in source]
-        return spec.table.get(str(source), spec.default)
+            return [_lookup(spec, item) for item in source]
+        return _lookup(spec, source)
     if spec.op == "any_in":
         items = source if isinstance(source, list) else [source]
         return any(item in spec.values for item in items)
-    moment = parse_iso(source)
-    if moment is None:
+    span = parse_time_span(source)
+    if span is None:
         return None
+    start, end = span
+
+    def spread(low: float, high: float) -> Union[float, Span]:
+        return low if low == high else Span(low, high)
+
     if spec.op == "hours_since":
-        return (now - moment).total_seconds() / 3600
+        return spread((now - end).total_seconds() / 3600, (now - start).total_seconds() / 3600)
     if spec.op == "minutes_since":
-        return (now - moment).total_seconds() / 60
+        return spread((now - end).total_seconds() / 60, (now - start).total_seconds() / 60)
     if spec.op == "minutes_of_day":
-        local = moment.astimezone(agent_timezone())
-        return local.hour * 60 + local.minute
+        first, last = start.astimezone(agent_timezone()), end.astimezone(agent_timezone())
+        if first.date() != last.date():
+            return Span(0, 24 * 60 - 1)
+        return spread(first.hour * 60 + first.minute, last.hour * 60 + last.minute)
     amount = spec.amount or 0.0
     delta = timedelta(minutes=amount) if spec.op == "add_minutes" else timedelta(days=amount)
-    return (moment + delta).isoformat()
+    if start == end:
+        return (start + delta).isoformat()
+    return f"{(start + delta).isoformat()}/{(end + delta).isoformat()}"
+
+
+# Spellings of the words check answers are told with, folded before the SOP's patterns.
+_SAID_WORDS = {
+    "blm": "belum",
+    "blom": "belum",
+    "lom": "belum",
+    "udh": "sudah",
+    "udah": "sudah",
+    "sdh": "sudah",
+    "dah": "sudah",
+    "tdk": "tidak",
+    "gak": "tidak",
+    "ga": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "enggak": "tidak",
+    "g": "tidak",
+    "tiket": "tiket",
+    "ticket": "tiket",
+    "tkt": "tiket",
+    "kepotong": "terpotong",
+    "kpotong": "terpotong",
+    "dipotong": "terpotong",
+    "potong": "terpotong",
+    "ad": "ada",
+}
+
+
+def _plain(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return " ".join(_SAID_WORDS.get(w, w) for w in words)
+
+
+def local_date(now: datetime) -> date:
+    """Today in the agents' zone (page expiry and every "today" are judged there)."""
+    return now.astimezone(agent_timezone()).date()
+
+
+def at_hour(day_start: datetime, hour: str) -> Optional[datetime]:
+    """'HH:MM' on the (local) day of ``day_start``."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", hour)
+    if m is None:
+        return None
+    local = day_start.astimezone(agent_timezone())
+    return local.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
 
 
 class _TemplateFacts(dict):  # type: ignore[type-arg]
@@ -225,13 +350,63 @@ class SopEngine:
             # list slots (channel, layanan) hold one value most of the time
             facts[key] = value[0] if isinstance(value, list) and len(value) == 1 else value
         facts["active_sop"] = self.sop.id
+        self._apply_hour(facts)
         for spec in self.sop.derived:  # in file order, so a derived fact may use earlier ones
             facts[spec.name] = _derive(spec, facts, now)
+        assumed = facts.get(_HOUR_ASSUMED)
+        if assumed is not None:  # shown as what is known; only the limits used the latest end
+            name, start, end = assumed
+            facts[name] = f"{start.isoformat()}/{end.isoformat()}"
         return facts
 
+    def said_answers(self, text: str) -> Dict[str, Any]:
+        """Check answers stated in an agent's message ("blm ada tiket", "saldo udh kepotong")."""
+        lowered = f" {_plain(text)} "
+        found: Dict[str, Any] = {}
+        for question in self.sop.questions:
+            for said in question.said:
+                if any(re.search(p, lowered) for p in said.patterns):
+                    found[question.name] = said.value
+                    break
+        return found
+
+    def _time_slots(self) -> List[str]:
+        return [s.name for s in self.sop.slots if s.validator == "event_time"]
+
+    def _apply_hour(self, facts: Dict[str, Any]) -> None:
+        """A time known to the day (or day part) plus the hour asked afterwards -> the moment.
+
+        Without the hour ("tidak tahu") the latest possible moment is used: a time limit is
+        then never counted as passed unless it surely has, and the answer says so."""
+        hour = facts.get(HOUR_SLOT)
+        if hour is None:
+            return
+        for name in self._time_slots():
+            span = parse_time_span(facts.get(name))
+            if span is None or span[0] == span[1]:
+                continue
+            start, end = span
+            if hour == NO_VALUE:
+                facts[name] = end.isoformat()
+                facts[_HOUR_ASSUMED] = (name, start, end)
+                continue
+            moment = at_hour(start, str(hour))
+            if moment is not None and start <= moment <= end + timedelta(minutes=1):
+                facts[name] = moment.isoformat()
+
     def required_slots(self, facts: Mapping[str, Any]) -> List[str]:
-        """Data slots the SOP asks for, given what is known (conditional slots included)."""
-        return [s.name for s in self.sop.slots if holds(s.when, facts) is True]
+        """Data slots the SOP asks for, given what is known (conditional slots included).
+
+        Slots marked ``on_demand`` (the hour of an event known only to the day) are asked only
+        when a rule needs them, never up front."""
+        return [s.name for s in self.sop.slots if not s.on_demand and holds(s.when, facts) is True]
+
+    def _needs_hour(self, facts: Mapping[str, Any]) -> bool:
+        return (
+            HOUR_SLOT in self.slot_names
+            and facts.get(HOUR_SLOT) is None
+            and any(is_time_range(facts.get(name)) for name in self._time_slots())
+        )
 
     def _askable(self, fact: str, facts: Mapping[str, Any]) -> Optional[Need]:
         if fact in self.question_names:
@@ -242,6 +417,9 @@ class SopEngine:
         spec = self._derived.get(fact)
         if spec is None:
             return None
+        if spec.op in _TIME_OPS and spec.of and is_time_range(facts.get(spec.of)):
+            # known to the day only and the rule would differ within it: ask the hour
+            return Need("slot", HOUR_SLOT) if self._needs_hour(facts) else None
         if spec.op == "any_of":
             # ask what the first undecided alternative still needs
             for condition in spec.conditions:
@@ -265,6 +443,10 @@ class SopEngine:
         for name in self.required_slots(facts):
             if facts.get(name) is None:
                 return Need("slot", name)
+        required = self.required_slots(facts)
+        hour_always = [s.name for s in self.sop.slots if s.needs_hour and s.name in required]
+        if any(is_time_range(facts.get(n)) for n in hour_always) and self._needs_hour(facts):
+            return Need("slot", HOUR_SLOT)
         for rule in self.sop.rules:
             verdict = holds(rule.when, facts)
             if verdict is True:
@@ -279,6 +461,12 @@ class SopEngine:
                             return need
                         break  # undecidable rule (e.g. a derived fact without data): skip
         return self._result(UNCERTAIN_OUTCOME, self._uncertain_outcome(), facts, now, notes)
+
+    def outcome_result(self, key: str, facts: Mapping[str, Any], now: datetime) -> SopResult:
+        """The answer of one outcome for these facts, as ``evaluate`` gives it (the preview of
+        `make sop-check` shows every branch this way)."""
+        outcome = self._uncertain_outcome() if key == UNCERTAIN_OUTCOME else self.sop.outcomes[key]
+        return self._result(key, outcome, facts, now, None)
 
     def _uncertain_outcome(self) -> Outcome:
         return Outcome.parse_obj(
@@ -313,30 +501,61 @@ class SopEngine:
             for w in outcome.warnings
             if holds(w.when, facts) is True
         ]
-        if self.sop.expired_at is not None and now.date() > self.sop.expired_at:
+        if self.sop.expired_at is not None and local_date(now) > self.sop.expired_at:
             warnings.insert(
                 0,
                 f"Halaman sumber sudah kedaluwarsa sejak {format_date(self.sop.expired_at)}: "
                 "pastikan ke TL bahwa alur ini masih berlaku.",
             )
-        if outcome.uncertain:
+        uncertain = outcome.uncertain
+        assumed = facts.get(_HOUR_ASSUMED)
+        if assumed is not None:
+            name, start, end = assumed
+            label = next(s.label for s in self.sop.slots if s.name == name)
+            warnings.append(
+                f"{label}: jamnya tidak diketahui, hanya {format_span(start, end)}. Batas waktu "
+                f"dihitung dari jam paling akhir yang mungkin ({format_for_agent(end)}), jadi "
+                "belum dianggap terlewati bila belum pasti. Ini penafsiran, bukan tertulis di "
+                "SOP: konfirmasi ke TL."
+            )
+            uncertain = True
+        for spec in self.sop.slots:
+            if spec.name == HOUR_SLOT and assumed is not None:
+                continue  # said above, with what it means for the time limits
+            if facts.get(spec.name) == NO_VALUE and spec.name not in self._no_value_rules():
+                warnings.append(
+                    f"{spec.label}: pelanggan tidak punya/tidak tahu. Halaman SOP tidak "
+                    "mengatur kondisi ini: konfirmasi ke TL."
+                )
+                uncertain = True
+        if uncertain:
             warnings.append("Cabang ini tidak pasti menurut SOP: konfirmasi ke TL.")
         ticket = self._ticket(outcome, facts)
         if ticket is not None and not ticket.kip_on_page:
             warnings.append(NO_KIP_WARNING)
         warnings.extend(notes or [])
+        warnings = list(dict.fromkeys(warnings))  # each message once
         refs = [outcome.ref] + [s.ref for s in outcome.steps if s.ref != outcome.ref]
         return SopResult(
             case_id=f"{self.sop.intent}.{key}",
             title=outcome.title,
             steps=steps,
             ticket=ticket,
-            source=f"{self.sop.source} (halaman: {self.sop.page}; bagian: {outcome.ref})",
+            source=self.sop.cite(outcome.ref),
             warnings=warnings,
             escalation=outcome.escalation,
-            uncertain=outcome.uncertain,
+            uncertain=uncertain,
             refs=list(dict.fromkeys(refs)),
         )
+
+    def _no_value_rules(self) -> List[str]:
+        """Slots for which a rule states what the page says when the value is missing."""
+        names: List[str] = []
+        for rule in self.sop.rules:
+            for fact, matcher in rule.when.items():
+                if matcher.equals == NO_VALUE or NO_VALUE in (matcher.in_ or []):
+                    names.append(fact)
+        return names
 
     def _ticket(self, outcome: Outcome, facts: Mapping[str, Any]) -> Optional[Ticket]:
         if outcome.ticket is None:

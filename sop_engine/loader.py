@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+import threading
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import yaml
 from pydantic import ValidationError
@@ -23,17 +23,20 @@ class SopLoadError(RuntimeError):
 
 
 def load_sop_file(path: Path) -> SopFile:
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SopLoadError(f"{path}: invalid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f", baris {mark.line + 1}" if mark is not None else ""
+        raise SopLoadError(f"{path}{where}: format YAML salah: {exc}") from exc
     try:
         return SopFile.parse_obj(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()
-        )
-        raise SopLoadError(f"{path}: {problems}") from exc
+        from sop_engine.check import schema_findings  # the line of each field, as sop-check
+
+        problems = "; ".join(f.render(path) for f in schema_findings(raw, yaml.compose(text), exc))
+        raise SopLoadError(problems) from exc
 
 
 class SopRegistry:
@@ -77,6 +80,24 @@ class SopRegistry:
         return names
 
 
-@lru_cache(maxsize=1)
+_current: Optional[SopRegistry] = None
+_swap = threading.Lock()
+
+
 def default_registry() -> SopRegistry:
-    return SopRegistry.from_directory()
+    """The SOPs the assistant serves: loaded at first use, replaced by a reload."""
+    global _current
+    if _current is None:
+        with _swap:
+            if _current is None:
+                _current = SopRegistry.from_directory()
+    return _current
+
+
+def replace_default_registry(new: SopRegistry) -> Optional[SopRegistry]:
+    """Serves ``new`` from now on and returns the previous registry. Callers build and check
+    ``new`` first, so a broken file never replaces a working set."""
+    global _current
+    with _swap:
+        old, _current = _current, new
+    return old

@@ -13,6 +13,7 @@ Vocabulary used across the schema:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Dict, List, Literal, Optional, Union
 
@@ -27,6 +28,8 @@ from pydantic import (
     root_validator,
     validator,
 )
+
+from sop_engine.timeparse import format_date
 
 # Strict types: pydantic would otherwise turn `true` into the string 'True'.
 FactValue = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
@@ -109,6 +112,25 @@ class SlotSpec(StrictModel):
     buttons: List[Option] = []
     entity: Optional[str] = Field(None, description="NLU entity that fills it from any message")
     multiple: bool = Field(False, description="list slot: several values in one message")
+    on_demand: bool = Field(
+        False, description="asked only when a rule needs it (the hour of a day-only time)"
+    )
+    needs_hour: bool = Field(
+        False, description="a time slot whose steps always need the hour: ask it when missing"
+    )
+
+
+class SaidAnswer(StrictModel):
+    """Wording in the agent's own messages that already answers a check question
+    ("blm ada tiket" -> no ticket history). Regular expressions on the lower-cased text."""
+
+    value: FactValue
+    patterns: List[str]
+
+    @validator("patterns", each_item=True)
+    def _compiles(cls, pattern: str) -> str:
+        re.compile(pattern)
+        return pattern
 
 
 class Question(StrictModel):
@@ -119,6 +141,10 @@ class Question(StrictModel):
     ref: str
     kind: Literal["yes_no", "choice"] = "yes_no"
     options: List[Option] = []
+    said: List[SaidAnswer] = Field(
+        [], description="answers the agent may already have typed, taken with a note"
+    )
+    short: Optional[str] = Field(None, description="short name of the check, shown in notes")
 
     @validator("name")
     def _prefixed(cls, name: str) -> str:
@@ -142,7 +168,8 @@ class DerivedFact(StrictModel):
       hours_since / minutes_since   -> float, from an ISO datetime slot to now
       minutes_of_day                -> int, minutes after local midnight of a datetime slot
       add_minutes / add_days        -> ISO datetime, ``of`` + ``amount``
-      lookup                        -> value of ``table[of]`` (``default`` when absent); when
+      lookup                        -> value of ``table[of]``; else the first ``keywords`` key
+                                       whose words occur in the value; else ``default``; when
                                        ``of`` holds a list, the list of the looked-up values
       any_in                        -> True if ``of`` (str or list) contains any of ``values``
       any_of                        -> True if any of ``conditions`` holds, False if none can,
@@ -165,6 +192,9 @@ class DerivedFact(StrictModel):
     of: Optional[str] = None
     amount: Optional[float] = None
     table: Dict[str, FactValue] = {}
+    # lookup of a value outside the table (an open list accepted as written): the first
+    # result whose words occur in the value, e.g. {non_fintech: [konter, kios]}
+    keywords: Dict[str, List[str]] = {}
     default: Optional[FactValue] = None
     values: List[FactValue] = []
     conditions: List[Condition] = []
@@ -232,13 +262,37 @@ class Rule(StrictModel):
     outcome: str
 
 
+class Menu(StrictModel):
+    """How the assistant offers this SOP in its fixed texts (generated into domain.yml by
+    scripts/sync_domain.py): the help button, the line in the help and out-of-scope lists,
+    the example phrase of the greeting, and the position in those lists."""
+
+    button: str = Field(..., description="help button title (WhatsApp shows 20 characters)")
+    summary: str = Field(..., description="one line in the help and out-of-scope lists")
+    example: str = Field(..., description="what an agent might type, quoted in the greeting")
+    order: int = Field(100, description="position in the lists; ties by file name")
+
+    @validator("button")
+    def _short_button(cls, button: str) -> str:
+        if len(button) > 24:
+            raise ValueError("a button title has at most 24 characters")
+        return button
+
+
 class SopFile(StrictModel):
     id: str
     intent: str
     title: str
     page: str = Field(..., description="file name of the source page in ../shared/sop")
+    # The page's own identity, as printed on it; null when the page shows none. Every file in
+    # sop/ writes all four keys (tests/engine/test_loader.py), so a null is a statement about
+    # the page, and `make sop-check` lists it.
+    page_id: Optional[str] = Field(None, description="content id of the page, e.g. KM1229082304")
+    version: Optional[str] = Field(None, description="version or update note of the page")
+    updated: Optional[date] = Field(None, description="date the page was last updated")
+    expires: Optional[date] = Field(None, description="date the page expires (Expired at)")
+    menu: Optional[Menu] = Field(None, description="required for the files in sop/")
     source: str
-    expired_at: Optional[date] = None
     scope_note: Optional[Step] = None
     checks: List[Step] = []
     slots: List[SlotSpec]
@@ -247,6 +301,21 @@ class SopFile(StrictModel):
     ticket_fields: List[TicketField] = []
     rules: List[Rule]
     outcomes: Dict[str, Outcome]
+
+    @property
+    def expired_at(self) -> Optional[date]:
+        """The page's expiry date (the file's ``expires``)."""
+        return self.expires
+
+    def cite(self, section: str) -> str:
+        """The source of an answer: the page's reference, id, version and section."""
+        identity = [
+            f"ID {self.page_id}" if self.page_id else "ID halaman tidak tercantum",
+            f"versi {self.version}" if self.version else "versi tidak tercantum",
+        ]
+        if self.updated:
+            identity.append(f"diperbarui {format_date(self.updated)}")
+        return f"{self.source} ({'; '.join(identity)}; halaman: {self.page}; bagian: {section})"
 
     @root_validator(skip_on_failure=True)
     def _references_exist(cls, values: Dict[str, Any]) -> Dict[str, Any]:

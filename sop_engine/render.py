@@ -11,6 +11,8 @@ from typing import Any, Dict, List
 from sop_engine.engine import SopResult, Ticket
 
 MISSING_MARK = "(isi manual)"
+NOTE_MAX_CHARS = 300
+NOTE_LABEL = "Catatan interaksi (IRMA MyCX)"
 
 
 def ticket_text(ticket: Ticket) -> str:
@@ -38,12 +40,46 @@ def result_text(result: SopResult) -> str:
         lines.append(ticket_text(result.ticket))
         if result.ticket.missing:
             lines.append("Lengkapi manual: " + ", ".join(result.ticket.missing) + ".")
+    lines.append(f"{NOTE_LABEL}: {interaction_note(result)}")
     lines.append(f"Sumber: {result.source}")
     return "\n".join(lines)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+    return cut + "…"
+
+
+def interaction_note(result: SopResult) -> str:
+    """One line for the solution summary the SOP pages ask agents to write in IRMA MyCX:
+    the case, the first step given, the escalation and the ticket's KIP, taken from the
+    result as is (nothing added that the page does not say). A part that no longer fits in
+    :data:`NOTE_MAX_CHARS` is left out whole rather than cut."""
+    uncertain = result.uncertain or result.case_id.endswith(".tidak_tercakup")
+    ending = " Konfirmasi ke TL." if uncertain else ""
+    note = f"{result.title}."
+    if result.steps:
+        note += f" Solusi: {result.steps[0].rstrip('.')}."
+    note = _shorten(" ".join(note.split()), NOTE_MAX_CHARS - len(ending))
+    extras: List[str] = []
+    if result.escalation:
+        extras.append(f"Eskalasi: {result.escalation.rstrip('.')}.")
+    if result.ticket is not None and result.ticket.kip:
+        extras.append(f"Tiket KIP {result.ticket.kip}.")
+    for extra in extras:
+        candidate = f"{note} {' '.join(extra.split())}"
+        if len(candidate) + len(ending) <= NOTE_MAX_CHARS:
+            note = candidate
+    return note + ending
 
 
 def result_payload(result: SopResult) -> Dict[str, Any]:
     payload = result.as_payload()
     if result.ticket is not None:
         payload["ticket_text"] = ticket_text(result.ticket)
+    # fields beyond the contract, used by the channels and the analytics
+    payload["interaction_note"] = interaction_note(result)
+    payload["uncertain"] = bool(result.uncertain)
     return payload

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sop_engine import validators
+from sop_engine.engine import NO_VALUE, at_hour, format_span, parse_time_span
 from sop_engine.models import Option, SlotSpec, SopFile
 from sop_engine.validators import Invalid, Valid, ValidationResult
 
 CHOICE_VALIDATOR = "choice"
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# Validators whose value is a case criterion: a phrase that only negates ("blm ada") is never
+# one of their values (only an explicit "tidak tahu" is the way out).
+CRITERION_VALIDATORS = {"callback_case", "gol_case", "delivery_type", "layanan", "imes_product"}
+NO_VALUE_HINT = (
+    "Bila pelanggan tidak punya/tidak tahu, pilih 'Tidak ada/tidak tahu' atau ketik 'tidak tahu'."
+)
 
 
 def known_validators() -> List[str]:
@@ -90,9 +97,9 @@ def split_channel_mentions(channels: Sequence[str]) -> Dict[str, Any]:
         return {"channel": unique[0]}
     if "mytelkomsel" in unique:
         others = [c for c in unique if c != "mytelkomsel"]
-        fintech = [c for c in others if validators.channel_group(c) == "fintech"]
+        fintech = [c for c in others if validators.known_channel_group(c) == "fintech"]
         return {"channel": "mytelkomsel", "payment_method": (fintech or others)[0]}
-    apps = [c for c in unique if validators.channel_group(c) == "app"]
+    apps = [c for c in unique if validators.known_channel_group(c) == "app"]
     return {"channel": (apps or unique)[0]}
 
 
@@ -118,6 +125,7 @@ def validate_values(
     for name, value in values.items():
         if value is None:
             continue
+        result: ValidationResult
         if name in questions:
             question = questions[name]
             if question.kind == "yes_no":
@@ -127,14 +135,29 @@ def validate_values(
             label = "Jawaban"
         elif name in specs:
             spec = specs[name]
-            result = validate_slot(spec.validator, value, now, spec.buttons)
             label = spec.label
+            way_out = _no_value(spec, value)
+            if way_out is True:
+                out[name] = NO_VALUE
+                continue
+            if way_out is None:
+                result = Invalid(
+                    f"'{_text_of(value)}' hanya penyangkalan, bukan {label.lower()}. "
+                    f"{NO_VALUE_HINT}"
+                )
+            else:
+                result = validate_slot(spec.validator, value, now, spec.buttons)
+            if isinstance(result, Valid) and spec.validator == "event_hour":
+                result = _hour_within(result, {**previous, **values, **out}, sop, now)
         else:
             continue
         if isinstance(result, Invalid):
             kept = previous.get(name)
             if kept is None:
-                messages.append(f"{label} belum valid: {result.reason}")
+                # data slots have the way-out button; check questions have their own options
+                way_out = name in specs and NO_VALUE_HINT not in result.reason
+                hint = f" {NO_VALUE_HINT}" if way_out else ""
+                messages.append(f"{label} belum valid: {result.reason}{hint}")
             else:
                 messages.append(
                     f"{label} baru belum valid, tetap memakai yang tadi. {result.reason}"
@@ -147,7 +170,58 @@ def validate_values(
             out.update(_channel_values(specs, result.value, now))
         else:
             out[name] = result.value
+        if spec_validator(specs, name) == "event_time" and "event_hour" in specs:
+            if values.get("event_hour") is None and result.value != previous.get(name):
+                out["event_hour"] = None  # an hour given for another day no longer applies
     return out, messages
+
+
+def spec_validator(specs: Dict[str, SlotSpec], name: str) -> Optional[str]:
+    spec = specs.get(name)
+    return spec.validator if spec is not None else None
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def _no_value(spec: SlotSpec, value: Any) -> Optional[bool]:
+    """True: the honest way out (no value / not known); None: a bare negation given as a
+    criterion (refused); False: an ordinary value to validate."""
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str) for i in items):
+        return False
+    if all(_payload_value(i) == NO_VALUE for i in items):
+        return True
+    text = " ".join(items)
+    if spec.validator in CRITERION_VALIDATORS or spec.validator == CHOICE_VALIDATOR:
+        if validators.only_negation(text):
+            return None
+        return True if validators.is_no_value(text) else False
+    return True if validators.is_no_value(text) else False
+
+
+def _hour_within(
+    result: Valid, values: Dict[str, Any], sop: SopFile, now: datetime
+) -> ValidationResult:
+    """The hour must fall in the range already known for the event (not later than now)."""
+    for spec in sop.slots:
+        if spec.validator != "event_time":
+            continue
+        span = parse_time_span(values.get(spec.name))
+        if span is None or span[0] == span[1]:
+            continue
+        start, end = span
+        moment = at_hour(start, str(result.value))
+        if moment is not None and not start <= moment <= end + timedelta(minutes=1):
+            shown = format_span(start, end)
+            return Invalid(
+                f"Jam {result.value} di luar waktu yang sudah diketahui ({shown}). Pastikan "
+                "ulang jamnya ke pelanggan."
+            )
+    return result
 
 
 def _channel_values(specs: Dict[str, SlotSpec], value: Any, now: datetime) -> Dict[str, Any]:

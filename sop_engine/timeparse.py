@@ -95,6 +95,7 @@ class ParsedTime:
     approximate: bool  # time derived from a day part ("tadi pagi") or "sekitar"
     assumed_yesterday: bool  # time-only text whose time had not come yet today
     ambiguous_hour: bool = False  # "jam 3" without pagi/sore/...: read as 03:00
+    daypart: Optional[str] = None  # the hour is only a day part's estimate ("tadi pagi")
 
 
 class IndonesianParserInfo(du_parser.parserinfo):
@@ -623,6 +624,7 @@ def _resolve(
     base = state.date_value if state.date_value is not None else today
     approximate = state.approximate
     ambiguous = False
+    daypart: Optional[str] = None
 
     if state.clock is not None:
         mapped = _apply_daypart(state.clock.hour, state.clock.daypart)
@@ -635,6 +637,7 @@ def _resolve(
         hour, minute = _APPROX_TIMES[state.daypart]
         second, offset = 0, 0
         approximate = True
+        daypart = state.daypart
     else:
         # Date only: 00:00 in the agents' zone, no zone conversion for a bare date.
         return ParsedTime(_at(base, 0, 0, 0, zone), False, approximate, False)
@@ -658,7 +661,20 @@ def _resolve(
                 # "tadi sore" said at 15:30: the day part has begun, cap the estimate at now.
                 value = now_src.replace(second=0, microsecond=0)
             # else ("tadi siang" said at 10:00) the estimate stays in the future: refused.
-    return ParsedTime(value.astimezone(zone), True, approximate, assumed_yesterday, ambiguous)
+    return ParsedTime(
+        value.astimezone(zone), True, approximate, assumed_yesterday, ambiguous, daypart
+    )
+
+
+# The hours a day part covers (end exclusive), for a time known only by its day part.
+DAYPART_RANGES: Dict[str, Tuple[int, int]] = {
+    "dinihari": (0, 4),
+    "subuh": (4, 6),
+    "pagi": (5, 11),
+    "siang": (11, 15),
+    "sore": (15, 18),
+    "malam": (18, 24),
+}
 
 
 _DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")

@@ -22,7 +22,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from dateutil.relativedelta import relativedelta
 
 from sop_engine import normaliser
-from sop_engine.timeparse import agent_timezone, parse_indonesian_datetime, zone_label
+from sop_engine.timeparse import (
+    DAYPART_RANGES,
+    agent_timezone,
+    parse_indonesian_datetime,
+    zone_label,
+)
 
 VOCABULARY_PATH = normaliser.VOCABULARY_PATH
 MAX_TEXT_LENGTH = 500
@@ -45,7 +50,7 @@ ValidationResult = Union[Valid, Invalid]
 FIELD_LABELS: Dict[str, str] = {
     "msisdn": "nomor MSISDN",
     "nominal": "nominal isi ulang",
-    "channel": "channel isi ulang",
+    "channel": "channel",
     "serial_number": "serial number (SN)",
     "transaction_id": "ID transaksi",
     "email": "alamat email",
@@ -59,6 +64,7 @@ FIELD_LABELS: Dict[str, str] = {
     "gol_case": "kasus GraPARI Online",
     "callback_case": "kriteria callback",
     "event_time": "waktu kejadian",
+    "event_hour": "jam kejadian",
 }
 
 
@@ -398,7 +404,11 @@ def _channel_examples() -> str:
 
 
 def validate_channel(text: str) -> ValidationResult:
-    """One mention -> canonical value; several -> list of canonical values in order."""
+    """One mention -> canonical value; several -> list of canonical values in order.
+
+    The pages list channels with "dll": a channel outside the list is accepted as written
+    (the SOP file groups it by its words, e.g. a konter or kios is non fintech), with a note.
+    """
     cleaned = _prepare(text, "channel")
     if isinstance(cleaned, Invalid):
         return cleaned
@@ -421,9 +431,51 @@ def validate_channel(text: str) -> ValidationResult:
                     value,
                     note=f"'{cleaned}' dibaca sebagai {label}; pastikan channel ke pelanggan.",
                 )
+    if _looks_like_a_name(words) and not _is_time_text(cleaned):
+        return Valid(
+            cleaned.lower(),
+            note=f"Channel '{cleaned}' tidak ada di daftar; dicatat sesuai tulisan.",
+        )
     return Invalid(
-        f"Channel isi ulang '{_short(cleaned)}' tidak dikenali. Tanyakan ke pelanggan lewat "
-        f"mana isi ulangnya. Contoh yang diterima: {_channel_examples()}."
+        f"Channel '{_short(cleaned)}' tidak dikenali. Tanyakan ke pelanggan lewat mana "
+        f"transaksinya (nama channel saja). Contoh: {_channel_examples()}."
+    )
+
+
+# Words that make a short text a description of the complaint, not the name of a channel.
+_NOT_A_NAME = {
+    "belum",
+    "tidak",
+    "gak",
+    "ga",
+    "blm",
+    "tdk",
+    "masuk",
+    "kartu",
+    "jenis",
+    "nomor",
+    "kuota",
+    "paket",
+    "sudah",
+    "udah",
+    "ada",
+    "gagal",
+    "error",
+    "saldo",
+}
+
+
+def _is_time_text(text: str) -> bool:
+    """'kemarin', 'tadi pagi': a time typed into the wrong question is not a name."""
+    now = datetime.now(agent_timezone())
+    return parse_indonesian_datetime(text, now) is not None
+
+
+def _looks_like_a_name(words: Sequence[str]) -> bool:
+    return (
+        1 <= len(words) <= 4
+        and any(ch.isalpha() for w in words for ch in w)
+        and not any(w in _NOT_A_NAME for w in words)
     )
 
 
@@ -433,6 +485,11 @@ def channel_group(channel: str) -> str:
     if channel not in groups:
         raise ValueError(f"unknown channel {channel!r}; expected one of {sorted(groups)}")
     return groups[channel]
+
+
+def known_channel_group(channel: str) -> Optional[str]:
+    """The group of a listed channel; None for a channel accepted as written."""
+    return vocabulary().channel_groups.get(channel)
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -672,9 +729,26 @@ def validate_delivery_type(text: str) -> ValidationResult:
 
 
 def validate_imes_product(text: str) -> ValidationResult:
-    """'radio' | 'vsat' | 'seat_management'."""
-    return _single_choice(
+    """'radio' | 'vsat' | 'seat_management'; another product is accepted as written.
+
+    The page names "Radio, VSAT, Seat Management DLL": a product outside the list (ASTINET,
+    VPN IP, METRO, ...) follows the page's general path, with a note."""
+    cleaned = _prepare(text, "imes_product")
+    if isinstance(cleaned, Invalid):
+        return cleaned
+    found = _matcher("imes_products").find(cleaned)
+    if len(found) == 1:
+        return Valid(found[0])
+    result = _single_choice(
         text, "imes_product", "imes_products", "Tanyakan produk IMES yang digunakan pelanggan."
+    )
+    words = _words(cleaned, vocabulary().slang).split()
+    if found or not _looks_like_a_name(words) or _is_time_text(cleaned):
+        return result
+    return Valid(
+        cleaned.upper(),
+        note=f"Produk '{cleaned}' tidak ada di daftar halaman (Radio, VSAT, Seat Management "
+        "dll); dicatat sesuai tulisan dan mengikuti alur umum halaman.",
     )
 
 
@@ -723,8 +797,19 @@ def _fmt(value: datetime) -> str:
     return f"{value:%d-%m-%Y %H:%M}"
 
 
+def _range_value(start: datetime, end: datetime) -> str:
+    """ISO 8601 interval of a time known only to the day or day part."""
+    return f"{start.isoformat(timespec='seconds')}/{end.isoformat(timespec='seconds')}"
+
+
 def validate_event_time(text: str, now: datetime) -> ValidationResult:
-    """Date/time of the event -> ISO 8601 with the agents' UTC offset; never in the future."""
+    """Date/time of the event -> ISO 8601 with the agents' UTC offset; never in the future.
+
+    A date without the hour ("kemarin", "tadi", "21/11") or a day part without a clock time
+    ("tadi pagi") is an interval 'start/end' (ISO 8601), never 00:00 or a guessed hour: the
+    engine asks the hour when a rule's outcome depends on it. A clock time without a date
+    that has not come yet today is refused with a question (was it yesterday?), not guessed.
+    """
     cleaned = _prepare(text, "event_time")
     if isinstance(cleaned, Invalid):
         return cleaned
@@ -741,6 +826,11 @@ def validate_event_time(text: str, now: datetime) -> ValidationResult:
         )
     value = parsed.value
     label = zone_label(zone)
+    if parsed.assumed_yesterday:
+        return Invalid(
+            f"Jam {value:%H:%M} belum lewat hari ini (sekarang {now_local:%H:%M} {label}). "
+            f"Kejadiannya kemarin? Tulis dengan harinya, misalnya 'kemarin jam {value:%H.%M}'."
+        )
     if parsed.has_time:
         future = value > now_local + timedelta(minutes=1)
         shown = f"{_fmt(value)} {label}"
@@ -758,11 +848,25 @@ def validate_event_time(text: str, now: datetime) -> ValidationResult:
             f"Tanggal kejadian {value:%d-%m-%Y} sudah lebih dari 1 tahun yang lalu. Pastikan "
             "ulang tanggal kejadian ke pelanggan."
         )
+    local = value.astimezone(zone)
+    if not parsed.has_time or parsed.daypart is not None:
+        first, last = (0, 24) if not parsed.has_time else DAYPART_RANGES[parsed.daypart or "pagi"]
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = day + timedelta(hours=first)
+        end = min(day + timedelta(hours=last) - timedelta(minutes=1), now_local)
+        end = end.replace(second=0, microsecond=0)
+        if start > now_local:
+            return Invalid(
+                f"Waktu kejadian {start:%d-%m-%Y %H:%M} {label} masih di masa depan (sekarang "
+                f"{_fmt(now_local)} {label}). Pastikan ulang waktu kejadian ke pelanggan."
+            )
+        what = "Hanya tanggal" if not parsed.has_time else f"Hanya bagian hari ({parsed.daypart})"
+        return Valid(
+            _range_value(start, end),
+            note=f"{what}, jam pastinya belum diketahui ({start:%H:%M}-{end:%H:%M}). Bila "
+            "aturan SOP bergantung pada jam, jamnya akan ditanyakan.",
+        )
     notes: List[str] = []
-    if not parsed.has_time:
-        notes.append("Hanya tanggal; tanyakan juga jam kejadian bila perlu.")
-    if parsed.assumed_yesterday:
-        notes.append(f"Jam itu belum lewat hari ini, jadi dianggap kemarin ({_fmt(value)}).")
     if parsed.approximate:
         notes.append(f"Jam diperkirakan ({value:%H:%M}); tanyakan jam pastinya bila bisa.")
     if parsed.ambiguous_hour:
@@ -770,6 +874,80 @@ def validate_event_time(text: str, now: datetime) -> ValidationResult:
             f"Jam dibaca {value:%H:%M} (format 24 jam); pastikan pagi/sore/malam ke pelanggan."
         )
     return Valid(value.isoformat(timespec="seconds"), note=" ".join(notes) or None)
+
+
+def validate_event_hour(text: str, now: datetime) -> ValidationResult:
+    """The hour of an event whose day is already known: 'HH:MM' (agents' zone)."""
+    cleaned = _prepare(text, "event_hour")
+    if isinstance(cleaned, Invalid):
+        return cleaned
+    zone = agent_timezone()
+    parsed = parse_indonesian_datetime(cleaned, now.astimezone(zone))
+    if parsed is None or not parsed.has_time or parsed.daypart is not None:
+        return Invalid(
+            f"Jam '{_short(cleaned)}' tidak terbaca. Tulis jamnya, misalnya '14.30' atau "
+            "'jam 9 malam'."
+        )
+    local = parsed.value.astimezone(zone)
+    note = None
+    if parsed.ambiguous_hour:
+        note = f"Jam dibaca {local:%H:%M} (format 24 jam); pastikan pagi/sore/malam ke pelanggan."
+    return Valid(f"{local:%H:%M}", note=note)
+
+
+# --------------------------------------------------------------------------- no value
+
+# The honest ways out of a question: the customer has no such value or does not know it.
+_NO_VALUE_RE = re.compile(
+    r"\b(?:(?:tidak|tdk|tak|gak|ga|gk|nggak|ngga|enggak|g|belum|blm|blom)\s+"
+    r"(?:punya|pny|tau|tahu|taw|ingat|inget|ada|tersedia|dapat|dapet|dpt|simpan)"
+    r"|lupa|hilang|ilang|kehapus|terhapus|kehilangan|dihapus|kebuang)\b"
+)
+# Words of a phrase that only negates ("blm ada", "gak"): never the value of a criterion.
+_NEGATION_WORDS = {
+    "tidak",
+    "tdk",
+    "tak",
+    "gak",
+    "ga",
+    "gk",
+    "nggak",
+    "ngga",
+    "enggak",
+    "g",
+    "belum",
+    "blm",
+    "blom",
+    "ada",
+    "no",
+    "nope",
+    "bukan",
+    "engga",
+    "nda",
+    "ndak",
+    "kosong",
+    "none",
+    "-",
+}
+
+
+def is_no_value(text: Any) -> bool:
+    """'pelanggan tidak punya SN', 'tidak tahu', 'SN kehapus', 'gak ada': the way out."""
+    if not isinstance(text, str) or re.search(r"\d{4,}", text):
+        return False
+    lowered = _clean_text(text).lower()
+    return bool(_NO_VALUE_RE.search(lowered)) or only_negation(lowered)
+
+
+def only_negation(text: Any) -> bool:
+    """True for a phrase that only negates ("blm ada", "ga"): it names no value."""
+    if not isinstance(text, str):
+        return False
+    cleaned = _clean_text(text).lower()
+    if re.search(r"\d", cleaned):
+        return False
+    words = re.findall(r"[a-z]+", cleaned)
+    return bool(words) and all(w in _NEGATION_WORDS for w in words)
 
 
 # --------------------------------------------------------------------------- registry
@@ -802,6 +980,7 @@ VALIDATORS: Dict[str, Callable[[str, datetime], ValidationResult]] = {
     "gol_case": _without_now(validate_gol_case),
     "callback_case": _without_now(validate_callback_case),
     "event_time": validate_event_time,
+    "event_hour": validate_event_hour,
 }
 
 # Slots whose value may legitimately be several canonical values at once.
@@ -860,6 +1039,10 @@ def validate(name: str, raw: Any, now: datetime) -> ValidationResult:
             joined = func(" ".join(items), now)
             if isinstance(joined, Valid):
                 return joined
+            # a stray short number read as a time ("block 1") next to a real time expression
+            words = [i for i in items if re.search(r"[A-Za-z]", i)]
+            if words and len(words) < len(items):
+                return validate(name, words, now)
         results = [validate(name, item, now) for item in items]
         for result in results:
             if isinstance(result, Invalid):

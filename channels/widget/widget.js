@@ -87,7 +87,7 @@
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
   }
 
-  function renderQuickReplies(buttons) {
+  function renderQuickReplies(buttons, question) {
     var group = el("div", "quick");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", "Pilihan jawaban");
@@ -99,7 +99,7 @@
       node.type = "button";
       node.addEventListener("click", function () {
         if (busy || node.disabled) return;
-        send(payload, title);
+        send(payload, title, question);
         node.classList.add("chosen");
       });
       group.appendChild(node);
@@ -228,6 +228,8 @@
     if (result.source) {
       card.appendChild(el("p", "meta", "Sumber: " + result.source));
     }
+    // feedback row, interaction note, "Tanya TL" (feedback.js)
+    if (window.AsistenFeedback) window.AsistenFeedback.decorate(card, result);
     if (fullText) {
       var details = el("details", "fulltext");
       details.appendChild(el("summary", "", "Teks lengkap"));
@@ -249,7 +251,7 @@
     var link = message.image || message.attachment;
     if (link) row.appendChild(el("p", "bubble", String(link)));
     if (Array.isArray(message.buttons) && message.buttons.length) {
-      row.appendChild(renderQuickReplies(message.buttons));
+      row.appendChild(renderQuickReplies(message.buttons, message.question));
     }
     if (!row.childNodes.length) log.removeChild(row);
     scrollToEnd();
@@ -268,13 +270,15 @@
     setStatus(value ? "Menunggu jawaban asisten…" : "");
   }
 
-  function send(message, display) {
+  function send(message, display, question) {
     if (busy) return;
     disableQuickReplies();
     addUser(display || message);
     setBusy(true);
     var body = { sender: sender, message: message };
     if (display) body.metadata = { display: display };
+    // the token of the question a button answers: a press of an old question is refused
+    if (display && typeof question === "string") body.metadata.question = question;
     fetch(BASE + "/webhook", {
       method: "POST",
       headers: { "Content-Type": "application/json" },

@@ -141,6 +141,7 @@ class FakeServer:
 
     def __init__(self, channels: List[InputChannel], name: str) -> None:
         self.port = free_port()
+        self.channels = channels
         self.app = Sanic(name)
         self.app.ctx.agent = FakeAgent()
         self.bot = FakeBot(self.app.ctx.agent)

@@ -4,6 +4,16 @@
   (``/bot<token>/<method>``) and the WhatsApp Cloud API (``/<version>/<phone id>/messages``)
   and records every call.
 * Builders of real Telegram updates and WhatsApp webhook bodies, and their signatures.
+
+Failures are answered as the documented APIs answer them (:meth:`ApiStub.fail_next`):
+
+* Telegram Bot API (https://core.telegram.org/bots/api#making-requests, #responseparameters):
+  HTTP 429 ``{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after
+  N", "parameters": {"retry_after": N}}``;
+* WhatsApp Cloud API (developers.facebook.com/documentation/business-messaging/whatsapp/
+  support/error-codes): HTTP 400 ``{"error": {"message": "(#130429) Rate limit hit", "type":
+  "OAuthException", "code": 130429, "error_data": {...}, "fbtrace_id": ...}}``; 131056 is
+  the (business, consumer) pair rate limit.
 """
 
 from __future__ import annotations
@@ -27,12 +37,15 @@ class ApiCall:
     method: str  # Telegram method ("sendMessage") or "messages" for WhatsApp
     body: Dict[str, Any]
     headers: Dict[str, str]
+    response: Any = None  # what the stub answered
 
 
 class ApiStub:
     def __init__(self) -> None:
         self.calls: List[ApiCall] = []
         self._lock = threading.Lock()
+        # method -> queued (status, body) answers given instead of the normal one
+        self._failures: Dict[str, List[Any]] = {}
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,9 +63,12 @@ class ApiStub:
                 call = ApiCall(self.path, method, body, dict(self.headers.items()))
                 with stub._lock:
                     stub.calls.append(call)
-                answer = stub.answer(call)
+                    queued = stub._failures.get(method) or []
+                    failure = queued.pop(0) if queued else None
+                status, answer = failure if failure else (200, stub.answer(call))
+                call.response = answer
                 data = json.dumps(answer).encode()
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -96,6 +112,46 @@ class ApiStub:
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
+            self._failures.clear()
+
+    def fail_next(self, method: str, times: int, status: int, body: Dict[str, Any]) -> None:
+        with self._lock:
+            self._failures.setdefault(method, []).extend([(status, body)] * times)
+
+    def telegram_rate_limit(self, times: int, retry_after: int = 1) -> None:
+        """The next ``times`` sendMessage calls get Telegram's 429."""
+        self.fail_next(
+            "sendMessage",
+            times,
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            },
+        )
+
+    def whatsapp_rate_limit(self, times: int, code: int = 130429) -> None:
+        """The next ``times`` sends get the Cloud API's rate-limit error ``code``."""
+        titles = {
+            130429: "Rate limit hit",
+            131056: "(Business Account, Consumer Account) pair rate limit hit",
+        }
+        self.fail_next(
+            "messages",
+            times,
+            400,
+            {
+                "error": {
+                    "message": f"(#{code}) {titles.get(code, 'Rate limit')}",
+                    "type": "OAuthException",
+                    "code": code,
+                    "error_data": {"messaging_product": "whatsapp", "details": titles.get(code)},
+                    "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam",
+                }
+            },
+        )
 
     def take(self, predicate: Optional[Callable[[ApiCall], bool]] = None) -> List[ApiCall]:
         """Returns and forgets the recorded calls (those matching ``predicate``)."""
@@ -260,3 +316,179 @@ def wa_shown_text(call: ApiCall) -> str:
 def wa_reply_buttons(call: ApiCall) -> List[Dict[str, str]]:
     action = call.body.get("interactive", {}).get("action", {})
     return [b["reply"] for b in action.get("buttons") or []]
+
+
+# -- documented sample payloads -----------------------------------------------------------
+# Telegram: the sample updates of https://core.telegram.org/bots/webhooks ("Testing your
+# bot with updates": message with text, document message, callback query) and the Message
+# fields of https://core.telegram.org/bots/api#message (caption, caption_entities,
+# sender_chat: "the supergroup itself for messages sent by its anonymous administrators").
+# WhatsApp: Meta's webhook reference, developers.facebook.com/documentation/
+# business-messaging/whatsapp/webhooks/reference/messages/ (text, group: "group_id",
+# reaction, system "user_changed_number", status "failed" with errors) and the
+# business-scoped user ids page (usernames: "from" omitted when the phone number is not
+# available, "from_user_id" / contacts[].user_id the BSUID).
+
+
+def tg_document_with_caption(
+    chat: Dict[str, Any], user: Dict[str, Any], caption: str, command: bool = False
+) -> Dict[str, Any]:
+    """The webhooks page's "Document message" with a caption (and a caption command)."""
+    message: Dict[str, Any] = {
+        "message_id": next(_ids),
+        "from": user,
+        "chat": chat,
+        "date": int(time.time()),
+        "document": {
+            "file_id": "AwADBAADbXXXXXXXXXXXGBdhD2l6_XX",
+            "file_name": "Testfile.pdf",
+            "mime_type": "application/pdf",
+            "file_size": 536392,
+        },
+        "caption": caption,
+    }
+    if command:
+        word = caption.split(" ", 1)[0]
+        message["caption_entities"] = [
+            {"type": "bot_command", "offset": 0, "length": utf16_len(word)}
+        ]
+    return {"update_id": next(_ids), "message": message}
+
+
+def tg_anonymous_admin(chat: Dict[str, Any], text: str) -> Dict[str, Any]:
+    """An anonymous group admin: ``from`` is @GroupAnonymousBot, ``sender_chat`` the group."""
+    update = tg_message(
+        chat,
+        {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"},
+        text,
+        command=text.startswith("/"),
+    )
+    update["message"]["sender_chat"] = {
+        "id": chat["id"],
+        "title": chat.get("title"),
+        "type": chat["type"],
+    }
+    return update
+
+
+def wa_value(value: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": "106540352242922",
+                            },
+                            **value,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def wa_username_text(user_id: str, text: str, username: str = "agen.ani") -> Dict[str, Any]:
+    """A user with a username whose phone number Meta withholds: no ``from``, no
+    ``wa_id``; the business-scoped user id in ``from_user_id`` and ``contacts[].user_id``."""
+    return wa_value(
+        {
+            "contacts": [{"profile": {"name": "Ani", "username": username}, "user_id": user_id}],
+            "messages": [
+                {
+                    "from_user_id": user_id,
+                    "id": f"wamid.in{next(_ids)}",
+                    "timestamp": "1739321024",
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+        }
+    )
+
+
+def wa_group_text(
+    group_id: str, wa_id: str, text: str, context: Optional[Dict[str, str]] = None
+) -> Dict[str, Any]:
+    """The group messages webhook reference: ``group_id`` next to ``from``."""
+    message: Dict[str, Any] = {
+        "from": wa_id,
+        "group_id": group_id,
+        "id": f"wamid.in{next(_ids)}",
+        "timestamp": "1739321024",
+        "text": {"body": text},
+        "type": "text",
+    }
+    if context:
+        message["context"] = context
+    return wa_value(
+        {"contacts": [{"profile": {"name": "Agen"}, "wa_id": wa_id}], "messages": [message]}
+    )
+
+
+def wa_reaction(wa_id: str, message_id: str, emoji: str = "\U0001f44d") -> Dict[str, Any]:
+    return wa_value(
+        {
+            "contacts": [{"profile": {"name": "Agen"}, "wa_id": wa_id}],
+            "messages": [
+                {
+                    "from": wa_id,
+                    "id": f"wamid.in{next(_ids)}",
+                    "timestamp": "1739321024",
+                    "reaction": {"message_id": message_id, "emoji": emoji},
+                    "type": "reaction",
+                }
+            ],
+        }
+    )
+
+
+def wa_number_changed(wa_id: str, new_wa_id: str) -> Dict[str, Any]:
+    """System message: no contacts array (the reference says so)."""
+    return wa_value(
+        {
+            "messages": [
+                {
+                    "from": wa_id,
+                    "id": f"wamid.in{next(_ids)}",
+                    "timestamp": "1739321024",
+                    "type": "system",
+                    "system": {
+                        "body": f"User Agen changed from {wa_id} to {new_wa_id}",
+                        "wa_id": new_wa_id,
+                        "type": "user_changed_number",
+                    },
+                }
+            ]
+        }
+    )
+
+
+def wa_failed_status(wa_id: str, code: int = 131026) -> Dict[str, Any]:
+    return wa_value(
+        {
+            "statuses": [
+                {
+                    "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MjQ0QjI0OTdBQ0Y0QjY2QTMA",
+                    "status": "failed",
+                    "timestamp": "1739321024",
+                    "recipient_id": wa_id,
+                    "errors": [
+                        {
+                            "code": code,
+                            "title": "Message undeliverable",
+                            "message": "Message undeliverable",
+                            "error_data": {"details": "Message Undeliverable."},
+                        }
+                    ],
+                }
+            ]
+        }
+    )

@@ -283,8 +283,8 @@ def test_telegram_help_buttons_with_long_titles(fake_server: FakeServer, api_stu
     assert tg_post(fake_server, tg_message(private, user, "/start", command=True)) == 200
     call = sent_to(api_stub)[-1]
     labels = [b["text"] for b in inline_buttons(call)]
-    assert all(len(label) <= 20 for label in labels)
-    assert "2. Bayar, nomor blm aktif" in call.body["text"]  # full title in the text
+    # Telegram's labels are not cut at WhatsApp's 20 characters
+    assert labels[1] == "Bayar, nomor blm aktif"
     data = inline_buttons(call)[1]["callback_data"]
     assert tg_post(fake_server, tg_callback(user, tg_bot_message(call, private, TG_BOT), data))
     assert fake_server.bot.received[-1].text == "/nomor_belum_aktif_setelah_bayar"
@@ -375,15 +375,13 @@ def test_whatsapp_two_users_keep_their_own_forms(
     assert wa_post(fake_server, wa_text(ani, "081211112222")) == 200
     ani_question = wa_sent(api_stub, ani)[-1]
     assert ani_question.body["type"] == "interactive"
-    assert wa_reply_buttons(ani_question) == [
-        {"id": "/affirm", "title": "Ya"},
-        {"id": "/deny", "title": "Tidak"},
-    ]
+    ani_buttons = wa_reply_buttons(ani_question)
+    assert [b["title"] for b in ani_buttons] == ["Ya", "Tidak"]
     assert ani_question.headers["Authorization"] == f"Bearer {WA_TOKEN}"
     assert ani_question.path == "/v21.0/106540352242922/messages"
     # Budi answers with the number of the option, Ani with the reply button
     assert wa_post(fake_server, wa_text(budi, "2")) == 200
-    assert wa_post(fake_server, wa_button_reply(ani, "/affirm", "Ya")) == 200
+    assert wa_post(fake_server, wa_button_reply(ani, ani_buttons[0]["id"], "Ya")) == 200
     assert ticket_text("081322223333", "Tidak") in wa_shown_text(wa_sent(api_stub, budi)[-1])
     assert ticket_text("081211112222", "Ya") in wa_shown_text(wa_sent(api_stub, ani)[-1])
     received = fake_server.bot.received[-2:]

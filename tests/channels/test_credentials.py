@@ -30,7 +30,8 @@ def test_default_credentials_load_without_platform_settings(no_platform_env: Non
     assert names == {
         "rest": "channels.rest",
         "widget": "channels.widget",
-        "socketio": "rasa.core.channels.socketio",
+        "feedback": "channels.feedback",
+        "socketio": "channels.socketio",
     }
 
 
@@ -52,7 +53,9 @@ def run_sh_choice(env: Dict[str, str]) -> str:
     script = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
     block = re.search(r"# >>> channels.*?# <<< channels <<<", script, re.S)
     assert block, "the channels block of scripts/run.sh is missing"
-    clean = {k: v for k, v in os.environ.items() if not PLATFORM_VARS.match(k)}
+    clean = {
+        k: v for k, v in os.environ.items() if not PLATFORM_VARS.match(k) and k != "ALLOW_ANY_CHAT"
+    }
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.group(0) + '\necho "$credentials"'],
         env={**clean, **env},
@@ -65,12 +68,35 @@ def run_sh_choice(env: Dict[str, str]) -> str:
 
 def test_run_sh_picks_the_channels_file_only_with_a_platform_token() -> None:
     assert run_sh_choice({}) == "credentials.yml"
-    assert run_sh_choice({"TELEGRAM_TOKEN": "1:a"}) == "credentials.channels.yml"
-    assert run_sh_choice({"WHATSAPP_TOKEN": "t"}) == "credentials.channels.yml"
+    tg = {"TELEGRAM_TOKEN": "1:a", "TELEGRAM_ALLOWED_USERS": "111"}
+    assert run_sh_choice(tg) == "credentials.channels.yml"
+    wa = {"WHATSAPP_TOKEN": "t", "WHATSAPP_ALLOWED_NUMBERS": "6281200000001"}
+    assert run_sh_choice(wa) == "credentials.channels.yml"
+    assert run_sh_choice({"WHATSAPP_TOKEN": "t", "ALLOW_ANY_CHAT": "1"}) == (
+        "credentials.channels.yml"
+    )
+
+
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"TELEGRAM_TOKEN": "1:a"}, "TELEGRAM_ALLOWED_CHATS"),
+        ({"WHATSAPP_TOKEN": "t", "TELEGRAM_ALLOWED_USERS": "1"}, "WHATSAPP_ALLOWED_NUMBERS"),
+    ],
+)
+def test_run_sh_refuses_a_chat_channel_without_allowlist(env: Dict[str, str], named: str) -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        run_sh_choice(env)
+    assert named in failed.value.stderr
 
 
 def test_channels_file_loads_with_only_telegram_set(no_platform_env: None) -> None:
-    env = {"TELEGRAM_TOKEN": "1:a", "TELEGRAM_SECRET": "s", "TELEGRAM_BOT_NAME": "bot"}
+    env = {
+        "TELEGRAM_TOKEN": "1:a",
+        "TELEGRAM_SECRET": "s",
+        "TELEGRAM_BOT_NAME": "bot",
+        "TELEGRAM_ALLOWED_CHATS": "-1001555000111",
+    }
     names = [
         "TELEGRAM_WEBHOOK_URL",
         "TELEGRAM_API_BASE",
@@ -97,3 +123,47 @@ def test_channels_file_loads_with_only_telegram_set(no_platform_env: None) -> No
     assert telegram.bot_name == "bot"  # type: ignore[attr-defined]
     assert not whatsapp.configured  # type: ignore[attr-defined]
     assert whatsapp.api.url.startswith("https://graph.facebook.com/v21.0/")  # type: ignore[attr-defined]
+
+
+def test_a_chat_channel_without_allowlist_stops_the_start(
+    no_platform_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.access import ChannelConfigError
+
+    monkeypatch.delenv("ALLOW_ANY_CHAT", raising=False)
+    for name, value in {"TELEGRAM_TOKEN": "1:a", "TELEGRAM_SECRET": "s"}.items():
+        monkeypatch.setenv(name, value)
+    for name in ["TELEGRAM_BOT_NAME", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_API_BASE"] + [
+        f"WHATSAPP_{n}"
+        for n in [
+            "TOKEN",
+            "PHONE_NUMBER_ID",
+            "APP_SECRET",
+            "VERIFY_TOKEN",
+            "API_BASE",
+            "API_VERSION",
+        ]
+    ]:
+        monkeypatch.setenv(name, "")
+    with pytest.raises(ChannelConfigError, match="ALLOW_ANY_CHAT=1"):
+        create_http_input_channels(None, str(ROOT / "credentials.channels.yml"))
+
+
+async def test_socketio_messages_pass_the_input_guard() -> None:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from channels.socketio import guarded
+
+    seen = []
+
+    async def rasa(message: UserMessage) -> None:
+        seen.append(message.text)
+
+    handle = guarded(rasa)
+    out = CollectingOutputChannel()
+    await handle(UserMessage("x" * 50_000, out, "s1"))
+    await handle(UserMessage(" \x00 ", out, "s1"))
+    await handle(UserMessage("pulsa\u200b blm masuk", out, "s1"))
+    assert seen == ["pulsa blm masuk"]
+    assert "batas 2.000 karakter" in out.messages[0]["text"]
+    assert "kosong" in out.messages[1]["text"]

@@ -59,6 +59,9 @@ BUDI_CASE = [
 ]
 
 
+TITLES = {"/affirm": "Ya", "/deny": "Tidak"}
+
+
 def ticket_fields(text: str) -> Dict[str, str]:
     fields = {}
     for line in text.split("\n"):
@@ -158,7 +161,8 @@ class TelegramAgent:
     def press(self, payload: str) -> List[ApiCall]:
         assert self.last_question is not None
         buttons = inline_buttons(self.last_question)
-        matching = [b for b in buttons if b["callback_data"].endswith(f":{payload}")]
+        title = TITLES[payload]
+        matching = [b for b in buttons if b["text"] == title]
         assert matching, f"no button {payload} in {self.last_question.body}"
         bot_message = tg_bot_message(self.last_question, GROUP, TG_BOT)
         return self.post(tg_callback(self.user, bot_message, matching[0]["callback_data"]))
@@ -236,10 +240,10 @@ class WhatsAppUser:
             question = self.last[-1]
             buttons = wa_reply_buttons(question)
             if buttons and not self.numbers:
-                reply = next(b for b in buttons if b["id"] == text)
+                reply = next(b for b in buttons if b["title"] == TITLES[text])
                 body = wa_button_reply(self.wa_id, reply["id"], reply["title"])
             elif buttons:
-                number = [b["id"] for b in buttons].index(text) + 1
+                number = [b["title"] for b in buttons].index(TITLES[text]) + 1
                 body = wa_text(self.wa_id, str(number))
             else:
                 title = "Ya" if text == "/affirm" else "Tidak"

@@ -5,18 +5,31 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 import pytest
+from rasa.core.channels.channel import UserMessage
 
+from channels.access import REFUSAL, ChannelConfigError
+from channels.questions import Questions, new_token
 from channels.splitter import TELEGRAM_TEXT_LIMIT, utf16_len
+from channels.state import MemoryState
 from channels.telegram import (
-    ButtonStore,
+    LABEL_LIMIT,
     TelegramApi,
     TelegramConnector,
     TelegramOutput,
     button_labels,
+    callback_data,
     keyboard_rows,
+    parse_callback,
+    pre_entities,
     sender_id,
 )
-from tests.channels.stubs import tg_chat, tg_message, tg_user
+from tests.channels.stubs import (
+    tg_anonymous_admin,
+    tg_chat,
+    tg_document_with_caption,
+    tg_message,
+    tg_user,
+)
 
 BOT = "asisten_sop_bot"
 GROUP = tg_chat(-1001234, "supergroup")
@@ -26,7 +39,8 @@ BOT_USER = {"id": 999, "is_bot": True, "first_name": "Asisten", "username": BOT}
 
 
 @pytest.fixture
-def connector() -> TelegramConnector:
+def connector(monkeypatch: pytest.MonkeyPatch) -> TelegramConnector:
+    monkeypatch.setenv("ALLOW_ANY_CHAT", "1")
     return TelegramConnector("123:abc", BOT, secret_token="s", api_base="http://stub")
 
 
@@ -88,34 +102,39 @@ def test_mention_in_the_middle_with_emoji_before_it(connector: TelegramConnector
     assert addressed(connector, update) == "👍 tolong   cek pulsa"
 
 
-def test_button_store_inline_and_token_payloads() -> None:
-    store = ButtonStore(capacity=2)
-    short = store.encode(111, "/affirm", "Ya")
-    assert short == "p:111:/affirm"
-    decoded = store.decode(short)
-    assert decoded is not None and (decoded.owner, decoded.payload) == (111, "/affirm")
-    long_payload = '/inform{"choice": "' + "x" * 80 + '"}'
-    token = store.encode(111, long_payload, "Pilihan panjang")
-    assert len(token.encode()) <= 64 and token.startswith("t:")
-    decoded = store.decode(token)
-    assert decoded is not None and decoded.payload == long_payload and decoded.owner == 111
-    store.encode(1, long_payload, "a")
-    store.encode(2, long_payload, "b")
-    assert store.decode(token) is None  # evicted: capacity 2
-    for bad in ["", "x", "p:", "p:abc:/x", "p:111:", "t:unknown"]:
-        assert store.decode(bad) is None, bad
+def test_callback_data_carries_the_question_token_only() -> None:
+    token = new_token()
+    data = callback_data(token, 2)
+    assert len(data.encode()) <= 64
+    assert parse_callback(data) == (token, 2)
+    # older formats (payload or in-memory token) carry no question: never counted
+    for bad in ["", "x", "p:111:/affirm", "t:abc", "q:abc", "q:abc:x"]:
+        assert parse_callback(bad) is None, bad
 
 
-def test_long_titles_become_numbered_labels_with_the_full_list_in_the_text() -> None:
+def test_labels_are_cut_at_telegrams_limit_not_whatsapps() -> None:
     buttons = [
         {"title": "Pulsa belum masuk", "payload": "/a"},
         {"title": "Bayar, nomor blm aktif", "payload": "/b"},
     ]
-    labels, listing = button_labels(buttons)
-    assert labels == ["1. Pulsa belum masuk", "2. Bayar, nomor blm…"]
-    assert all(len(label) <= 20 for label in labels)
-    assert listing == "1. Pulsa belum masuk\n2. Bayar, nomor blm aktif"
+    assert button_labels(buttons) == (["Pulsa belum masuk", "Bayar, nomor blm aktif"], None)
+    long = [
+        {"title": "Sangat " * 12 + "panjang", "payload": "/a"},
+        {"title": "Ya", "payload": "/b"},
+    ]
+    labels, listing = button_labels(long)
+    assert [len(label) <= LABEL_LIMIT for label in labels] == [True, True]
+    assert labels[0].startswith("1. Sangat") and labels[0].endswith("…")
+    assert listing == "1. " + "Sangat " * 12 + "panjang\n2. Ya"
     assert button_labels([{"title": "Ya", "payload": "/y"}]) == (["Ya"], None)
+
+
+def test_options_with_their_own_numbers_are_numbered_once() -> None:
+    titles = ["1. Pending Verification", "4/17. Activation Incident", "19. " + "x" * 70]
+    labels, listing = button_labels([{"title": t, "payload": "/p"} for t in titles])
+    assert labels[0] == "1. Pending Verification"  # not "1. 1. Pending Verification"
+    assert labels[2].startswith("19. x")
+    assert listing is not None and listing.split("\n")[1] == "4/17. Activation Incident"
 
 
 def test_keyboard_layout() -> None:
@@ -137,9 +156,9 @@ class FakeApi(TelegramApi):
         return {"message_id": len(self.calls)}
 
 
-async def test_output_splits_long_answers_and_keeps_the_ticket() -> None:
+async def test_output_splits_long_answers_and_keeps_the_ticket_copyable() -> None:
     api = FakeApi()
-    out = TelegramOutput(api, ButtonStore(), chat_id=-1001234, owner=111, reply_to=77, group=True)
+    out = TelegramOutput(api, None, chat_id=-1001234, owner=111, reply_to=77, group=True)
     ticket = "KIP: X\nMSISDN: 081234567890\nNominal: Rp50.000"
     text = "\n".join([f"{n}. " + "langkah " * 30 for n in range(40)] + [ticket, "Sumber: SOP"])
     custom = {"type": "sop_result", "ticket_text": ticket, "title": "t", "steps": []}
@@ -147,17 +166,30 @@ async def test_output_splits_long_answers_and_keeps_the_ticket() -> None:
     assert len(api.calls) >= 2
     assert all(c["method"] == "sendMessage" for c in api.calls)
     assert all(utf16_len(c["text"]) <= TELEGRAM_TEXT_LIMIT for c in api.calls)
-    assert sum(ticket in c["text"] for c in api.calls) == 1
+    with_ticket = [c for c in api.calls if ticket in c["text"]]
+    assert len(with_ticket) == 1
+    # the ticket is a pre block: one tap copies exactly the ticket
+    (entity,) = with_ticket[0]["entities"]
+    assert entity["type"] == "pre"
+    raw = with_ticket[0]["text"].encode("utf-16-le")
+    start, length = entity["offset"] * 2, entity["length"] * 2
+    assert raw[start : start + length].decode("utf-16-le") == ticket
     assert api.calls[0]["reply_to_message_id"] == 77
     assert all("reply_to_message_id" not in c for c in api.calls[1:])
     assert all("reply_markup" not in c for c in api.calls)  # a result asks nothing
-    assert all("parse_mode" not in c for c in api.calls)  # plain text: no HTML/Markdown
+    assert all("parse_mode" not in c for c in api.calls)  # entities: nothing to escape
 
 
-async def test_output_buttons_and_force_reply() -> None:
+async def test_ticket_entity_offsets_count_utf16_units() -> None:
+    chunk = "⚠️ 👍 Cek\nKIP: X\nMSISDN: 0812"
+    (entity,) = pre_entities(chunk, ["KIP: X\nMSISDN: 0812"])
+    assert entity["offset"] == utf16_len("⚠️ 👍 Cek\n") and entity["length"] == 19
+
+
+async def test_output_buttons_record_the_pending_question_and_force_reply() -> None:
     api = FakeApi()
-    store = ButtonStore()
-    out = TelegramOutput(api, store, chat_id=-1001234, owner=111, reply_to=77, group=True)
+    questions = Questions(MemoryState())
+    out = TelegramOutput(api, questions, chat_id=-1001234, owner=111, reply_to=77, group=True)
     await out.send_response(
         "s",
         {
@@ -170,9 +202,97 @@ async def test_output_buttons_and_force_reply() -> None:
     )
     await out.send_response("s", {"text": "Nomor MSISDN pelanggan?"})
     keyboard = api.calls[0]["reply_markup"]["inline_keyboard"]
-    datas = [b["callback_data"] for row in keyboard for b in row]
-    assert [store.decode(d).payload for d in datas] == ["/affirm", "/deny"]  # type: ignore[union-attr]
+    parsed = [parse_callback(b["callback_data"]) for row in keyboard for b in row]
+    token = parsed[0][0]  # type: ignore[index]
+    assert [p[1] for p in parsed] == [0, 1]  # type: ignore[index]
+    info = await questions.info(token)
+    assert info is not None and info["owner"] == 111 and info["message_id"] == 1
+    assert [b["payload"] for b in info["buttons"]] == ["/affirm", "/deny"]
+    assert await questions.claim("tg:-1001234:111", token)
+    assert not await questions.claim("tg:-1001234:111", token)  # a double press
     assert api.calls[1]["reply_markup"] == {"force_reply": True, "selective": True}
-    private = TelegramOutput(api, store, chat_id=111, owner=111)
+    private = TelegramOutput(api, questions, chat_id=111, owner=111)
     await private.send_response("s", {"text": "Nomor MSISDN pelanggan?"})
     assert "reply_markup" not in api.calls[2] and "reply_to_message_id" not in api.calls[2]
+
+
+def test_captions_are_text_and_address_the_bot_by_command(connector: TelegramConnector) -> None:
+    update = tg_document_with_caption(GROUP, ANI, "/tanya pulsa blm masuk", command=True)
+    assert connector.addressed_text(update["message"], True) == "pulsa blm masuk"
+    plain = tg_document_with_caption(GROUP, ANI, "foto struk")
+    assert connector.addressed_text(plain["message"], True) is None  # not addressed
+    assert connector.addressed_text(plain["message"], False) == "foto struk"
+
+
+def test_a_chat_channel_without_allowlist_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("TELEGRAM_ALLOWED_CHATS", "TELEGRAM_ALLOWED_USERS", "ALLOW_ANY_CHAT"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ChannelConfigError, match="TELEGRAM_ALLOWED_CHATS"):
+        TelegramConnector("123:abc", BOT, secret_token="s")
+    TelegramConnector("", BOT)  # not configured: nothing to protect, starts
+    monkeypatch.setenv("ALLOW_ANY_CHAT", "1")
+    assert TelegramConnector("123:abc", BOT, secret_token="s").allowed(5, 6)
+    monkeypatch.setenv("TELEGRAM_ALLOWED_USERS", "111, 222")
+    listed = TelegramConnector("123:abc", BOT, secret_token="s")
+    assert listed.allowed(-100, 111) and not listed.allowed(-100, 333)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.received: List[UserMessage] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message)
+        await message.output_channel.send_response(message.sender_id, {"text": "Nomor MSISDN?"})
+
+
+async def test_outsiders_get_one_short_refusal_and_no_sop_content(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("ALLOW_ANY_CHAT", raising=False)
+    monkeypatch.setenv("TELEGRAM_ALLOWED_CHATS", str(GROUP["id"]))
+    monkeypatch.delenv("TELEGRAM_ALLOWED_USERS", raising=False)
+    connector = TelegramConnector("123:abc", BOT, secret_token="s")
+    connector.api = api = FakeApi()
+    bot = Recorder()
+    stranger = tg_user(98765432, "Orang")
+    private = tg_chat(98765432, "private")
+    for _ in range(2):
+        await connector.handle_message(
+            tg_message(private, stranger, "pulsa blm masuk")["message"], bot
+        )
+    assert bot.received == []
+    assert [c["text"] for c in api.calls] == [REFUSAL]  # once, not per message
+    assert "98765432" not in caplog.text and "98****32" in caplog.text
+    member = tg_message(GROUP, ANI, "/tanya pulsa blm masuk", command=True)
+    await connector.handle_message(member["message"], bot)
+    assert [m.text for m in bot.received] == ["pulsa blm masuk"]
+
+
+async def test_anonymous_admins_are_asked_to_write_as_themselves(
+    connector: TelegramConnector,
+) -> None:
+    connector.api = api = FakeApi()
+    bot = Recorder()
+    await connector.handle_message(tg_anonymous_admin(GROUP, "/tanya pulsa")["message"], bot)
+    assert bot.received == []
+    assert "admin anonim" in api.calls[0]["text"]
+    await connector.handle_message(tg_anonymous_admin(GROUP, "rapat jam 3")["message"], bot)
+    assert len(api.calls) == 1  # not addressed: silent
+
+
+async def test_a_newer_question_takes_the_keyboard_of_the_older_one_away() -> None:
+    api = FakeApi()
+    questions = Questions(MemoryState())
+    out = TelegramOutput(api, questions, chat_id=111, owner=111)
+    yes_no = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "payload": "/deny"}]
+    await out.send_response("s", {"text": "Pilih kasus:", "buttons": yes_no})
+    await out.send_response("s", {"text": "Sudah cek saldo?", "buttons": yes_no})
+    assert [c["method"] for c in api.calls] == [
+        "sendMessage",
+        "editMessageReplyMarkup",
+        "sendMessage",
+    ]
+    assert api.calls[1] == {"method": "editMessageReplyMarkup", "chat_id": 111, "message_id": 1}

@@ -6,13 +6,17 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from channels.options import listing_lines, option_keys, pick
+from channels.questions import Questions
 from channels.splitter import WHATSAPP_TEXT_LIMIT, utf16_len
+from channels.state import MemoryState
 from channels.whatsapp import (
-    OptionMemory,
+    Peer,
     WhatsAppApi,
-    WhatsAppConnector,
     WhatsAppOutput,
     can_use_reply_buttons,
+    command_text,
+    parse_reply_id,
     valid_signature,
 )
 from tests.channels.stubs import wa_signature
@@ -39,18 +43,43 @@ def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
     assert not valid_signature("", body, wa_signature("", body))  # no secret: refuse all
 
 
-def test_numbers_and_titles_map_to_the_last_options() -> None:
-    memory = OptionMemory()
-    memory.remember("wa:1", CASES)
-    assert memory.resolve_text("wa:1", "2")["payload"] == "/nomor_belum_aktif_setelah_bayar"  # type: ignore[index]
-    assert memory.resolve_text("wa:1", " 5. ")["payload"] == "/imes_tagihan"  # type: ignore[index]
-    assert memory.resolve_text("wa:1", "grapari  online")["payload"] == "/grapari_online"  # type: ignore[index]
-    assert memory.resolve_text("wa:1", "6") is None
-    assert memory.resolve_text("wa:1", "0") is None
-    assert memory.resolve_text("wa:1", "081234567890") is None
-    assert memory.resolve_text("wa:2", "1") is None  # another user's options
-    memory.forget("wa:1")
-    assert memory.resolve_text("wa:1", "1") is None
+def test_numbers_and_titles_pick_an_option() -> None:
+    titles = [b["title"] for b in CASES]
+    assert pick(titles, "2") == 1
+    assert pick(titles, " 5. ") == 4
+    assert pick(titles, "grapari  online") == 2
+    for answer in ["6", "0", "081234567890", "", "Pulsa"]:
+        assert pick(titles, answer) is None, answer
+
+
+# The status options of sop/grapari_online.yaml carry the page's own numbers, with gaps.
+GOL = ["1. Pending Verification", "4/17. Activation Incident", "16. Order ID", "19. Gagal bayar"]
+
+
+def test_options_with_their_own_numbers_are_numbered_once() -> None:
+    assert option_keys(GOL) == [["1"], ["4", "17"], ["16"], ["19"]]
+    assert listing_lines(GOL) == GOL  # not "2. 4/17. Activation Incident"
+    assert pick(GOL, "19") == 3  # status 19, not the 19th option
+    assert pick(GOL, "17") == 1 and pick(GOL, "4") == 1
+    assert pick(GOL, "2") is None
+    # one title without its own number: everything numbered 1..n
+    mixed = GOL + ["Lainnya"]
+    assert listing_lines(mixed)[1] == "2. 4/17. Activation Incident"
+    assert pick(mixed, "5") == 4
+
+
+def test_commands_and_targets() -> None:
+    assert command_text("/tanya plg pulsa blm masuk") == ("plg pulsa blm masuk", True)
+    assert command_text("/batal") == ("/stop", True)
+    assert command_text("/bantuan") == ("/help", True)
+    assert command_text("/affirm") == ("/affirm", False)
+    assert command_text("pulsa") == ("pulsa", False)
+    assert Peer("6281", "ID.1").target() == {"recipient_type": "individual", "to": "6281"}
+    assert Peer("", "ID.1").target() == {"recipient_type": "individual", "recipient": "ID.1"}
+    assert Peer("", "ID.1").sender == "wa:ID.1"
+    group = Peer("6281", "", "Y2FwaV9ncm91cDox")
+    assert group.target() == {"recipient_type": "group", "to": "Y2FwaV9ncm91cDox"}
+    assert group.sender == "wa:g:Y2FwaV9ncm91cDox:6281"
 
 
 def test_when_reply_buttons_can_be_used() -> None:
@@ -73,61 +102,41 @@ class FakeApi(WhatsAppApi):
 
 async def test_output_reply_buttons_numbered_list_and_split() -> None:
     api = FakeApi()
-    memory = OptionMemory()
-    out = WhatsAppOutput(api, memory, "6281200000001")
-    await out.send_response("wa:6281200000001", {"text": "Sudah cek saldo?", "buttons": YES_NO})
+    questions = Questions(MemoryState())
+    peer = Peer("6281200000001", "")
+    out = WhatsAppOutput(api, questions, peer)
+    await out.send_response(peer.sender, {"text": "Sudah cek saldo?", "buttons": YES_NO})
     interactive = api.sent[-1]
-    assert interactive["type"] == "interactive"
-    assert interactive["interactive"]["action"]["buttons"] == [
-        {"type": "reply", "reply": {"id": "/affirm", "title": "Ya"}},
-        {"type": "reply", "reply": {"id": "/deny", "title": "Tidak"}},
-    ]
-    await out.send_response("wa:6281200000001", {"text": "Pilih kasus:", "buttons": CASES})
+    assert interactive["type"] == "interactive" and interactive["to"] == "6281200000001"
+    replies = [b["reply"] for b in interactive["interactive"]["action"]["buttons"]]
+    assert [r["title"] for r in replies] == ["Ya", "Tidak"]
+    token, index = parse_reply_id(replies[1]["id"])  # type: ignore[misc]
+    assert index == 1 and await questions.info(token) is not None
+    await out.send_response(peer.sender, {"text": "Pilih kasus:", "buttons": CASES})
     listed = api.sent[-1]
     assert listed["type"] == "text"
     assert listed["text"]["body"].endswith(
         "Balas dengan angka:\n1. Pulsa belum masuk\n2. Bayar, nomor blm aktif\n"
         "3. GraPARI Online\n4. Callback\n5. IMES tagihan"
     )
-    assert memory.resolve_text("wa:6281200000001", "3")["payload"] == "/grapari_online"  # type: ignore[index]
+    assert not await questions.claim(peer.sender, token)  # a newer question is pending
     api.sent.clear()
     ticket = "KIP: X\nMSISDN: 081234567890"
     text = "\n".join(["langkah " * 40] * 30 + [ticket])
     custom = {"type": "sop_result", "ticket_text": ticket}
-    await out.send_response("wa:6281200000001", {"text": text, "custom": custom})
+    await out.send_response(peer.sender, {"text": text, "custom": custom})
     assert len(api.sent) >= 2
     assert all(utf16_len(m["text"]["body"]) <= WHATSAPP_TEXT_LIMIT for m in api.sent)
     assert sum(ticket in m["text"]["body"] for m in api.sent) == 1
 
 
-def test_incoming_messages() -> None:
-    connector = WhatsAppConnector("t", "106", "secret", "verify", "http://stub")
-    sender = "wa:62812"
-    text = {"type": "text", "text": {"body": "pulsa blm masuk"}}
-    assert connector.incoming(sender, text) == ("pulsa blm masuk", "pulsa blm masuk")
-    connector.memory.remember(sender, YES_NO)
-    assert connector.incoming(sender, {"type": "text", "text": {"body": "2"}}) == ("/deny", "Tidak")
-    button = {
-        "type": "interactive",
-        "interactive": {"type": "button_reply", "button_reply": {"id": "/affirm", "title": "Ya"}},
-    }
-    assert connector.incoming(sender, button) == ("/affirm", "Ya")
-    listed = {
-        "type": "interactive",
-        "interactive": {"type": "list_reply", "list_reply": {"id": "/deny", "title": "Tidak"}},
-    }
-    assert connector.incoming(sender, listed) == ("/deny", "Tidak")
-    connector.memory.forget(sender)  # after a restart: our ids are payloads
-    assert connector.incoming(sender, button) == ("/affirm", "Ya")
-    other = {
-        "type": "interactive",
-        "interactive": {"type": "button_reply", "button_reply": {"id": "x1", "title": "Halo"}},
-    }
-    assert connector.incoming(sender, other) == ("Halo", "Halo")
-    template = {"type": "button", "button": {"text": "Ya", "payload": "/affirm"}}
-    assert connector.incoming(sender, template) == ("/affirm", "Ya")
-    assert connector.incoming(sender, {"type": "image", "image": {"id": "1"}}) == (None, "")
-    assert connector.incoming(sender, {"type": "interactive", "interactive": {}}) == (None, "")
+async def test_groups_get_numbered_options_never_interactive() -> None:
+    api = FakeApi()
+    out = WhatsAppOutput(api, Questions(MemoryState()), Peer("6281", "", "GRP1"))
+    await out.send_response("x", {"text": "Sudah cek saldo?", "buttons": YES_NO})
+    assert api.sent[-1]["type"] == "text" and api.sent[-1]["to"] == "GRP1"
+    assert api.sent[-1]["recipient_type"] == "group"
+    assert api.sent[-1]["text"]["body"].endswith("1. Ya\n2. Tidak")
 
 
 @pytest.mark.parametrize(
@@ -137,20 +146,48 @@ def test_incoming_messages() -> None:
         {"entry": [1, 2]},
         {"entry": [{"changes": "x"}]},
         {"entry": [{"changes": [{"value": [1]}]}]},
-        {"entry": [{"changes": [{"value": {"messages": "x"}}]}]},
         [1, 2],
         "text",
     ],
 )
-def test_wrong_notification_shapes_yield_no_messages(data: object) -> None:
-    from channels.whatsapp import _messages_of
+def test_wrong_notification_shapes_yield_nothing(data: object) -> None:
+    from channels.whatsapp import _values_of
 
-    assert _messages_of(data) == []
+    assert _values_of(data) == []
 
 
-def test_messages_are_found_in_a_cloud_api_notification() -> None:
-    from channels.whatsapp import _messages_of
+async def test_only_allowed_numbers_are_served(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rasa.core.channels.channel import UserMessage
 
-    message = {"from": "6281234567890", "id": "wamid.1", "type": "text", "text": {"body": "hi"}}
-    data = {"entry": [{"changes": [{"value": {"messages": [message, 5]}}]}]}
-    assert _messages_of(data) == [message]
+    from channels.access import REFUSAL, ChannelConfigError
+    from channels.whatsapp import WhatsAppConnector
+
+    monkeypatch.delenv("ALLOW_ANY_CHAT", raising=False)
+    monkeypatch.delenv("WHATSAPP_ALLOWED_NUMBERS", raising=False)
+    with pytest.raises(ChannelConfigError, match="WHATSAPP_ALLOWED_NUMBERS"):
+        WhatsAppConnector("t", "106", "secret", "verify", "http://stub")
+    monkeypatch.setenv("WHATSAPP_ALLOWED_NUMBERS", "+6281200000001, ID.777")
+    connector = WhatsAppConnector("t", "106", "secret", "verify", "http://stub")
+    connector.api = api = FakeApi()
+    received: List[str] = []
+
+    async def bot(message: UserMessage) -> None:
+        received.append(message.sender_id)
+
+    def message(**fields: Any) -> Dict[str, Any]:
+        return {
+            "id": f"wamid.{len(api.sent)}{fields}",
+            "type": "text",
+            "text": {"body": "pulsa"},
+            **fields,
+        }
+
+    for _ in range(2):
+        await connector.handle_message(message(**{"from": "6289999999999"}), [], {}, bot)
+    assert received == [] and [m["text"]["body"] for m in api.sent] == [REFUSAL]
+    assert "6289999999999" not in caplog.text and "62*********99" in caplog.text
+    await connector.handle_message(message(**{"from": "6281200000001"}), [], {}, bot)
+    await connector.handle_message(message(from_user_id="ID.777"), [], {}, bot)
+    assert received == ["wa:6281200000001", "wa:ID.777"]

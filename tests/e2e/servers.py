@@ -62,6 +62,9 @@ class Servers:
     # credentials file of the Rasa server (channels); None -> the project's credentials.yml
     credentials: Optional[Path] = None
     processes: List[subprocess.Popen] = field(default_factory=list)  # type: ignore[type-arg]
+    # another copy of the project (its code, sop/ and model), e.g. with a sixth SOP
+    root: Path = ROOT
+    model: Path = MODEL
 
     @property
     def base_url(self) -> str:
@@ -75,9 +78,11 @@ class Servers:
         """The shipped endpoints.yml with this run's action port and database."""
         import yaml
 
-        config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        config = yaml.safe_load((self.root / "endpoints.yml").read_text(encoding="utf-8"))
         config["action_endpoint"]["url"] = f"http://127.0.0.1:{self.action_port}/webhook"
         config["tracker_store"]["db"] = str(self.workdir / "tracker.db")
+        if (config.get("event_broker") or {}).get("type") == "sql":
+            config["event_broker"]["db"] = str(self.workdir / "events.db")
         path = self.workdir / "endpoints.yml"
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         return path
@@ -94,8 +99,8 @@ class Servers:
                 "--port",
                 str(self.action_port),
             ],
-            cwd=ROOT,
-            env=test_env(self.env_extra),
+            cwd=self.root,
+            env=test_env({"PYTHONPATH": str(self.root), **self.env_extra}),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -111,18 +116,18 @@ class Servers:
                 "assistant_runtime",
                 "run",
                 "--model",
-                str(MODEL),
+                str(self.model),
                 "--endpoints",
                 str(self.endpoints()),
                 "--credentials",
-                str(self.credentials or ROOT / "credentials.yml"),
+                str(self.credentials or self.root / "credentials.yml"),
                 "--interface",
                 "127.0.0.1",
                 "--port",
                 str(self.rasa_port),
             ],
-            cwd=ROOT,
-            env=test_env(self.env_extra),
+            cwd=self.root,
+            env=test_env({"PYTHONPATH": str(self.root), **self.env_extra}),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

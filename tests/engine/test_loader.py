@@ -7,22 +7,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sop_engine.loader import SOP_DIR, SopLoadError, SopRegistry, load_sop_file
+from sop_engine.loader import NON_SOP_FILES, SOP_DIR, SopLoadError, SopRegistry, load_sop_file
 from sop_engine.slot_values import known_validators
 
-CONTRACT_INTENTS = {
-    "pulsa_belum_masuk",
-    "nomor_belum_aktif_setelah_bayar",
-    "grapari_online",
-    "callback",
-    "imes_tagihan",
-}
 
-
-def test_every_sop_file_loads() -> None:
+def test_every_sop_file_loads_as_its_own_intent() -> None:
+    files = sorted(p for p in SOP_DIR.glob("*.yaml") if p.name not in NON_SOP_FILES)
     registry = SopRegistry.from_directory()
-    assert set(registry.intents) <= CONTRACT_INTENTS
-    assert "pulsa_belum_masuk" in registry.intents
+    assert len(registry.intents) == len(files) > 0
+    for path in files:
+        sop = load_sop_file(path)
+        assert registry.by_intent[sop.intent].sop.id == sop.id == path.stem
+
+
+def test_every_sop_file_states_its_page_identity_and_menu() -> None:
+    """The four keys are written even when the page shows no value (null), so a missing one
+    is a forgotten one."""
+    for path in sorted(p for p in SOP_DIR.glob("*.yaml") if p.name not in NON_SOP_FILES):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert {"page_id", "version", "updated", "expires", "menu"} <= set(raw), path.name
 
 
 def test_every_slot_names_an_existing_validator() -> None:

@@ -29,7 +29,7 @@ SOP_IDS = sorted(default_registry().by_id)
 SLOT_VALUES: Dict[str, List[Any]] = {
     "msisdn": ["081234567890"],
     "nominal": [50000],
-    "serial_number": ["0215123456789012345678901"],
+    "serial_number": ["0215123456789012345678901", "tidak_ada"],
     "transaction_id": ["TRX12345678"],
     "email": ["budi@gmail.com"],
     "order_id": ["GOL123456"],
@@ -46,7 +46,11 @@ SLOT_VALUES: Dict[str, List[Any]] = {
             timedelta(hours=30),
             timedelta(days=6),
         )
-    ],
+    ]
+    # known only to the day: today (up to now) and yesterday
+    + ["2026-11-22T00:00:00+07:00/2026-11-22T10:00:00+07:00"]
+    + ["2026-11-21T00:00:00+07:00/2026-11-21T23:59:00+07:00"],
+    "event_hour": ["08:00", "tidak_ada"],
 }
 
 

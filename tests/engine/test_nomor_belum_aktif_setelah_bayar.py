@@ -117,11 +117,27 @@ def test_all_active_network_refresh_manual_then_automatic(now: datetime, status:
 def test_blokir_hum_on_hlr_goes_to_billco(now: datetime) -> None:
     blocked = {"check_bayar_status": TRIAL, "check_bayar_hlr_dsc_terblokir": True}
     assert decide(now, **PAID, **blocked) == Need("question", "check_bayar_blokir_hum")
-    r = result(now, **PAID, **blocked, check_bayar_blokir_hum=True)
+    assert decide(now, **PAID, **blocked, check_bayar_blokir_hum=True) == Need(
+        "question", "check_bayar_masuk_ledger"
+    )
+    r = result(now, **PAID, **blocked, check_bayar_blokir_hum=True, check_bayar_masuk_ledger=False)
     assert r.case_id == "nomor_belum_aktif_setelah_bayar.aktivasi_blokir_hum_via_billco"
     assert r.escalation == "Billco"
     assert "menghubungi bagian billco" in r.steps[0]
-    assert r.ticket is None
+    # a blocked HLR is ticketed as Possible Cause 1.2 says
+    assert r.ticket is not None and r.ticket.kip == KIP_BELUM
+
+
+@pytest.mark.parametrize("status", ["active_voluntary_block_1", "lainnya"])
+def test_blokir_hum_is_checked_for_every_status(now: datetime, status: str) -> None:
+    assert decide(now, **PAID, check_bayar_status=status) == Need(
+        "question", "check_bayar_blokir_hum"
+    )
+    r = result(
+        now, **PAID, check_bayar_status=status, check_bayar_blokir_hum=True,
+        check_bayar_masuk_ledger=True,
+    )  # fmt: skip
+    assert r.case_id == "nomor_belum_aktif_setelah_bayar.aktivasi_blokir_hum_via_billco"
 
 
 @pytest.mark.parametrize(("ledger", "kip"), [(False, KIP_BELUM), (True, KIP_SUDAH)])
@@ -154,7 +170,9 @@ def test_something_blocked_creates_a_ticket(now: datetime, ledger: bool, kip: st
 
 
 def test_voluntary_block_1_creates_a_ticket(now: datetime) -> None:
-    answers = {**PAID, "check_bayar_status": "active_voluntary_block_1"}
+    answers = {
+        **PAID, "check_bayar_status": "active_voluntary_block_1", "check_bayar_blokir_hum": False
+    }  # fmt: skip
     assert decide(now, **answers) == Need("question", "check_bayar_masuk_ledger")
     r = result(now, **answers, check_bayar_masuk_ledger=False)
     assert r.case_id == "nomor_belum_aktif_setelah_bayar.tiket_voluntary_block_1"
@@ -169,7 +187,7 @@ def test_paid_without_notification_still_follows_the_status(now: datetime) -> No
 
 
 def test_other_status_is_not_guessed(now: datetime) -> None:
-    r = result(now, **PAID, check_bayar_status="lainnya")
+    r = result(now, **PAID, check_bayar_status="lainnya", check_bayar_blokir_hum=False)
     assert r.case_id == "nomor_belum_aktif_setelah_bayar.tidak_tercakup"
     assert r.uncertain
     assert r.ticket is None
@@ -184,6 +202,7 @@ def test_layanan_uses_the_page_format(now: datetime, layanan: Any, shown: str) -
         now,
         **{**PAID, "layanan": layanan},
         check_bayar_status="active_voluntary_block_1",
+        check_bayar_blokir_hum=False,
         check_bayar_masuk_ledger=True,
     )
     assert r.ticket.fields["Layanan yang dikeluhkan"] == shown

@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import yaml
 
+from tests.analytics import rabbit
 from tests.reliability import harness as h
 
 FIGURES_PATH = h.ROOT / "results" / "reliability" / "figures.json"
@@ -153,6 +154,7 @@ def _spawn_embedded(workdir: Path) -> EmbeddedStack:
     shipped["action_endpoint"]["url"] = f"http://127.0.0.1:{proxy.port}/webhook"
     shipped["action_endpoint"]["timeout"] = 3
     shipped["tracker_store"]["db"] = str(workdir / "tracker.db")
+    shipped["event_broker"]["db"] = str(workdir / "events.db")
     endpoints = h.write_endpoints(workdir / "endpoints.yml", shipped)
     port = h.free_port()
     rasa = h.rasa_server(
@@ -199,6 +201,8 @@ def _spawn_production(workdir: Path) -> ProductionStack:
         "LOCK_REDIS_PORT": str(h.REDIS_PORT),
         "LOCK_REDIS_DB": str(redis_db),
         "LOCK_REDIS_PASSWORD": "",
+        # the Pika event broker publishes to a queue of this run (deleted in the teardown)
+        **rabbit.broker_env(dbname),
     }
     env = h.server_env(stores)
     endpoints = h.ROOT / "endpoints.production.yml"  # as shipped: env variables only
@@ -262,6 +266,7 @@ def launcher(
         if launched.production:
             launched.production.stop()
             h.pg_drop_database(launched.production.dbname)
+            rabbit.delete(launched.production.dbname)
             h.release_redis_db(launched.production.redis_db)
 
 

@@ -55,6 +55,7 @@ ALL_NAMES = [
     "gol_case",
     "callback_case",
     "event_time",
+    "event_hour",
 ]
 
 
@@ -403,7 +404,33 @@ def test_channel_typo_in_short_answer_is_accepted_with_note() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["alfamidi", "lawson", "jenis kartu", "pulsa belum masuk", "123456", "transfer"]
+    ("text", "value"),
+    [
+        ("alfamidi", "alfamidi"),
+        ("Lawson", "lawson"),
+        ("konter pulsa", "konter pulsa"),
+        ("virtual account", "virtual account"),
+        ("autodebet", "autodebet"),
+        ("bayar di GraPARI", "bayar di grapari"),
+    ],
+)
+def test_channel_outside_the_list_is_accepted_as_written_with_a_note(text: str, value: str) -> None:
+    result = _valid(v.validate_channel(text))
+    assert result.value == value
+    assert result.note is not None and "tidak ada di daftar" in result.note
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("astinet", "ASTINET"), ("VPN IP", "VPN IP"), ("metro e", "METRO E")]
+)
+def test_imes_product_outside_the_list_is_accepted_as_written(text: str, value: str) -> None:
+    result = _valid(v.validate_imes_product(text))
+    assert result.value == value
+    assert result.note is not None and "alur umum" in result.note
+
+
+@pytest.mark.parametrize(
+    "text", ["jenis kartu", "pulsa belum masuk", "123456", "blm ada", "kemarin", "tadi pagi"]
 )
 def test_channel_unknown(text: str) -> None:
     reason = _invalid(v.validate_channel(text)).reason
@@ -780,7 +807,13 @@ def test_imes_product_good(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("radio dan vsat", "lebih dari satu"), ("astinet", "tidak dikenali")],
+    [
+        ("radio dan vsat", "lebih dari satu"),
+        ("", "kosong"),
+        ("???", "huruf atau angka"),
+        ("kemarin", "tidak dikenali"),
+        ("belum bayar tagihan", "tidak dikenali"),
+    ],
 )
 def test_imes_product_bad(text: str, fragment: str) -> None:
     assert fragment in _invalid(v.validate_imes_product(text)).reason
@@ -910,17 +943,19 @@ EVENT_GOOD = [
     ("kemarin jam 3 sore", NOW, "2026-11-21T15:00:00+07:00", None),
     ("22/11/2026 08:30", NOW, "2026-11-22T08:30:00+07:00", None),
     ("2026-11-21T15:00:00+07:00", NOW, "2026-11-21T15:00:00+07:00", None),
-    ("jam 9 malam", NOW, "2026-11-21T21:00:00+07:00", "kemarin"),
-    ("21.30", NOW, "2026-11-21T21:30:00+07:00", "kemarin"),
-    ("tadi pagi", NOW, "2026-11-22T09:00:00+07:00", "diperkirakan"),
-    ("20/11", NOW, "2026-11-20T00:00:00+07:00", "Hanya tanggal"),
+    # a day part without a clock time: the day part's hours, capped at now
+    ("tadi pagi", NOW, "2026-11-22T05:00:00+07:00/2026-11-22T10:00:00+07:00", "bagian hari"),
+    # a date without the hour is the whole day (up to now), never 00:00
+    ("20/11", NOW, "2026-11-20T00:00:00+07:00/2026-11-20T23:59:00+07:00", "Hanya tanggal"),
+    ("kemarin", NOW, "2026-11-21T00:00:00+07:00/2026-11-21T23:59:00+07:00", "Hanya tanggal"),
+    ("tadi", NOW, "2026-11-22T00:00:00+07:00/2026-11-22T10:00:00+07:00", "Hanya tanggal"),
+    ("hari ini", NOW, "2026-11-22T00:00:00+07:00/2026-11-22T10:00:00+07:00", "Hanya tanggal"),
     ("jam 3", NOW, "2026-11-22T03:00:00+07:00", "24 jam"),
     ("hari ini jam 10.01 pagi", NOW, "2026-11-22T10:01:00+07:00", None),  # 1 min clock skew
-    ("23/11/2025", NOW, "2025-11-23T00:00:00+07:00", "Hanya tanggal"),  # < 1 year
-    ("jam 23.50", NOW_EARLY, "2026-11-21T23:50:00+07:00", "kemarin"),
+    ("23/11/2025", NOW, "2025-11-23T00:00:00+07:00/2025-11-23T23:59:00+07:00", "Hanya tanggal"),
     ("kemarin jam 12 malam", NOW_EARLY, "2026-11-22T00:00:00+07:00", None),
     ("jam 12 malam", NOW_EARLY, "2026-11-22T00:00:00+07:00", None),
-    ("tadi malam", NOW_EARLY, "2026-11-21T20:00:00+07:00", "diperkirakan"),
+    ("tadi malam", NOW_EARLY, "2026-11-21T18:00:00+07:00/2026-11-21T23:59:00+07:00", "bagian"),
 ]
 
 
@@ -935,6 +970,10 @@ def test_event_time_good(text: str, now: datetime, iso: str, note: str | None) -
 
 
 EVENT_BAD = [
+    # a clock time without a date that has not come yet today: asked, not assumed yesterday
+    ("jam 9 malam", NOW, "belum lewat hari ini"),
+    ("21.30", NOW, "belum lewat hari ini"),
+    ("jam 23.50", NOW_EARLY, "belum lewat hari ini"),
     ("hari ini jam 9 malam", NOW, "masa depan"),
     ("hari ini jam 10.05", NOW, "masa depan"),
     ("hari ini jam 10.02 pagi", NOW, "masa depan"),
@@ -985,3 +1024,36 @@ def test_vocabulary_is_loaded_from_the_sop_folder() -> None:
     assert v.VOCABULARY_PATH.parent.name == "sop"
     assert v.VOCABULARY_PATH.is_file()
     assert v.vocabulary() is v.vocabulary()  # loaded once
+
+
+@pytest.mark.parametrize(
+    ("text", "negation"),
+    [
+        ("blm ada", True),
+        ("ga", True),
+        ("gak ada", True),
+        ("0812-3456-7890", False),
+        ("-", False),
+        ("konter pulsa", False),
+        ("belum ada di kms", False),
+    ],
+)
+def test_only_negation(text: str, negation: bool) -> None:
+    assert v.only_negation(text) is negation
+
+
+@pytest.mark.parametrize(
+    ("text", "way_out"),
+    [
+        ("pelanggan tidak punya SN", True),
+        ("SN kehapus", True),
+        ("gak tau", True),
+        ("lupa", True),
+        ("tidak ada", True),
+        ("0215123456789012345678901", False),
+        ("sn 0215123456789012345678901 tidak ada spasi", False),
+        ("indomaret", False),
+    ],
+)
+def test_is_no_value(text: str, way_out: bool) -> None:
+    assert v.is_no_value(text) is way_out

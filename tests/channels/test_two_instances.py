@@ -1,0 +1,282 @@
+"""Two Rasa instances behind one webhook URL (no sticky sessions), as in production:
+PostgreSQL tracker store, Redis lock store, and the channels' state in the same Redis
+(:mod:`channels.state`). Telegram and WhatsApp are the local API stub; payload sources are
+cited in :mod:`tests.channels.stubs`.
+
+* a Telegram button pressed after the instance that sent it was killed works on the other;
+* a double tap reaching both instances at once counts once, in every channel;
+* WhatsApp username (no phone number) and group payloads are served;
+* rate-limited sends are retried; an update redelivered to the other instance is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+
+from channels.questions import STALE_REPLY
+from tests.analytics import rabbit
+from tests.channels.conftest import TG_BOT, TG_SECRET, WA_SECRET, channel_env
+from tests.channels.stubs import (
+    ApiCall,
+    ApiStub,
+    inline_buttons,
+    tg_bot_message,
+    tg_callback,
+    tg_chat,
+    tg_message,
+    tg_user,
+    wa_button_reply,
+    wa_group_text,
+    wa_reply_buttons,
+    wa_shown_text,
+    wa_signature,
+    wa_text,
+    wa_username_text,
+)
+from tests.channels.test_e2e_channels import ANI_CASE, TITLES, ticket_fields
+from tests.reliability import harness as h
+
+pytestmark = pytest.mark.servers
+
+
+@dataclass
+class Pair:
+    stub: ApiStub
+    rasa: List[h.ManagedProcess]
+    ports: List[int]
+    redis_db: int
+
+    def url(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.ports[index]}"
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    if not h.MODEL.exists():
+        pytest.fail(f"{h.MODEL} is missing: run `make train` first")
+    workdir = Path(tmp_path_factory.mktemp("two_instances"))
+    dbname = f"channels_{uuid.uuid4().hex[:10]}"
+    h.pg_create_database(dbname)
+    redis_db = h.claim_redis_db()
+    stub = ApiStub().start()
+    action_port = h.free_port()
+    env = h.server_env(
+        {
+            **channel_env(stub.url),
+            "WHATSAPP_RETRY_DELAYS": "0.3,0.3",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+            "TRACKER_DB_HOST": h.PG_HOST,
+            "TRACKER_DB_PORT": str(h.PG_PORT),
+            "TRACKER_DB_NAME": dbname,
+            "TRACKER_DB_USER": h.PG_USER,
+            "TRACKER_DB_PASSWORD": h.PG_PASSWORD,
+            "LOCK_REDIS_HOST": h.REDIS_HOST,
+            "LOCK_REDIS_PORT": str(h.REDIS_PORT),
+            "LOCK_REDIS_DB": str(redis_db),
+            "LOCK_REDIS_PASSWORD": "",
+            # the Pika event broker publishes to a queue of this run (deleted afterwards)
+            **rabbit.broker_env(dbname),
+        }
+    )
+    actions = h.action_server(action_port, workdir / "actions.log", env)
+    ports = [h.free_port(), h.free_port()]
+    rasa = [
+        h.rasa_server(
+            port,
+            h.ROOT / "endpoints.production.yml",
+            workdir / f"rasa{n}.log",
+            env,
+            enable_api=False,
+            credentials=h.ROOT / "credentials.channels.yml",
+        )
+        for n, port in enumerate(ports)
+    ]
+    try:
+        actions.spawn()
+        for server in rasa:
+            server.spawn()
+        actions.wait_ready()
+        for server in rasa:
+            server.wait_ready()
+        yield Pair(stub, rasa, ports, redis_db)
+    finally:
+        for server in rasa:
+            server.stop()
+        actions.stop()
+        stub.stop()
+        h.release_redis_db(redis_db)
+        h.pg_drop_database(dbname)
+        rabbit.delete(dbname)
+
+
+def tg_post(pair: Pair, index: int, update: Dict[str, Any]) -> None:
+    response = requests.post(
+        f"{pair.url(index)}/webhooks/telegram/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+        timeout=120,
+    )
+    assert response.status_code == 200
+
+
+def wa_post(pair: Pair, index: int, body: Dict[str, Any]) -> None:
+    raw = json.dumps(body).encode()
+    response = requests.post(
+        f"{pair.url(index)}/webhooks/whatsapp/webhook",
+        data=raw,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": wa_signature(WA_SECRET, raw),
+        },
+        timeout=120,
+    )
+    assert response.status_code == 200
+
+
+def tg_sent(stub: ApiStub, chat_id: int) -> List[ApiCall]:
+    return stub.take(lambda c: c.method == "sendMessage" and c.body.get("chat_id") == chat_id)
+
+
+def wa_sent(stub: ApiStub, key: str, value: str) -> List[ApiCall]:
+    return stub.take(lambda c: c.method == "messages" and c.body.get(key) == value)
+
+
+class TgAgent:
+    """An agent in a private chat whose updates alternate between the two instances."""
+
+    def __init__(self, pair: Pair, user_id: int) -> None:
+        self.pair, self.user = pair, tg_user(user_id, f"Agen{user_id}")
+        self.chat = tg_chat(user_id, "private")
+        self.question: ApiCall | None = None
+        self.turns = 0
+
+    def send(self, update: Dict[str, Any], index: int | None = None) -> List[ApiCall]:
+        self.turns += 1
+        tg_post(self.pair, self.turns % 2 if index is None else index, update)
+        calls = tg_sent(self.pair.stub, self.chat["id"])
+        if calls and inline_buttons(calls[-1]):
+            self.question = calls[-1]
+        return calls
+
+    def press_update(self, title: str) -> Dict[str, Any]:
+        assert self.question is not None
+        data = next(b["callback_data"] for b in inline_buttons(self.question) if b["text"] == title)
+        return tg_callback(self.user, tg_bot_message(self.question, self.chat, TG_BOT), data)
+
+    def turn(self, text: str) -> List[ApiCall]:
+        if text in TITLES:
+            return self.send(self.press_update(TITLES[text]))
+        return self.send(tg_message(self.chat, self.user, text))
+
+
+def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair) -> None:
+    # Telegram: the same button tapped twice, the taps reaching different instances at once
+    agent = TgAgent(pair, 920001)
+    for text in ANI_CASE[:4]:
+        assert agent.turn(text)
+    taps = [agent.press_update("Tidak"), agent.press_update("Tidak")]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda n: tg_post(pair, n, taps[n]), [0, 1]))
+    answers = pair.stub.take(lambda c: c.method == "answerCallbackQuery")
+    assert sorted(a.body.get("text") or "" for a in answers) == ["", STALE_REPLY]
+    texts = [c.body["text"] for c in tg_sent(pair.stub, agent.chat["id"])]
+    assert sum(t.startswith(STALE_REPLY) for t in texts) == 1
+    # WhatsApp: the same reply button twice, one to each instance
+    wa_id = "6281290001001"
+    last: List[ApiCall] = []
+    for n, text in enumerate(ANI_CASE[:4]):
+        wa_post(pair, n % 2, wa_text(wa_id, text))
+        last = wa_sent(pair.stub, "to", wa_id)
+    no = next(b for b in wa_reply_buttons(last[-1]) if b["title"] == "Tidak")
+    bodies = [wa_button_reply(wa_id, no["id"], "Tidak") for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda n: wa_post(pair, n, bodies[n]), [0, 1]))
+    shown = [wa_shown_text(c) for c in wa_sent(pair.stub, "to", wa_id)]
+    assert sum(s.startswith(STALE_REPLY) for s in shown) == 1
+    # widget: a press on instance A, the same press again on instance B
+    sender = f"w-{uuid.uuid4()}"
+    widget = [f"{pair.url(n)}/webhooks/widget/webhook" for n in (0, 1)]
+    reply: List[Dict[str, Any]] = []
+    for n, text in enumerate(ANI_CASE[:4]):
+        reply = requests.post(
+            widget[n % 2], json={"sender": sender, "message": text}, timeout=120
+        ).json()
+    token = reply[-1]["question"]
+    press = {
+        "sender": sender,
+        "message": "/deny",
+        "metadata": {"display": "Tidak", "question": token},
+    }
+    first = requests.post(widget[0], json=press, timeout=120).json()
+    second = requests.post(widget[1], json=press, timeout=120).json()
+    assert first[0]["text"] != STALE_REPLY
+    assert second[0]["text"] == STALE_REPLY
+    assert second[-1]["text"] == first[-1]["text"]  # the current question, asked again
+
+
+def test_whatsapp_username_and_group_payloads(pair: Pair) -> None:
+    bsuid = "ID.1502576394655843"
+    wa_post(pair, 0, wa_username_text(bsuid, ANI_CASE[0]))
+    calls = wa_sent(pair.stub, "recipient", bsuid)
+    assert calls and "MSISDN" in "\n".join(wa_shown_text(c) for c in calls)
+    wa_post(pair, 1, wa_username_text(bsuid, ANI_CASE[1]))  # the other instance continues
+    assert wa_sent(pair.stub, "recipient", bsuid)
+    group, member = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD", "6281290001002"
+    wa_post(pair, 0, wa_group_text(group, member, "siang semua"))
+    assert wa_sent(pair.stub, "to", group) == []
+    wa_post(pair, 1, wa_group_text(group, member, "/tanya " + ANI_CASE[0]))
+    calls = wa_sent(pair.stub, "to", group)
+    assert calls and all(c.body["recipient_type"] == "group" for c in calls)
+    assert "MSISDN" in "\n".join(wa_shown_text(c) for c in calls)
+
+
+def test_rate_limited_sends_are_retried_and_redelivery_skipped(pair: Pair) -> None:
+    agent = TgAgent(pair, 920002)
+    pair.stub.telegram_rate_limit(1, retry_after=1)
+    update = tg_message(agent.chat, agent.user, ANI_CASE[0])
+    calls = agent.send(update, 0)
+    texts = [c.body["text"] for c in calls]
+    assert len(texts) >= 2 and texts[0] == texts[1]  # the refused message, sent again
+    assert agent.send(update, 1) == []  # the same update_id on the other instance: skipped
+    wa_id = "6281290001003"
+    pair.stub.whatsapp_rate_limit(1, 131056)
+    wa_post(pair, 1, wa_text(wa_id, ANI_CASE[0]))
+    shown = [wa_shown_text(c) for c in wa_sent(pair.stub, "to", wa_id)]
+    assert len(shown) >= 2 and shown[0] == shown[1]
+    assert "MSISDN" in shown[-1]
+
+
+def test_telegram_start_mid_case_shows_help_and_keeps_the_case(pair: Pair) -> None:
+    agent = TgAgent(pair, 920004)
+    for text in ANI_CASE[:2]:
+        agent.turn(text)
+    calls = agent.send(tg_message(agent.chat, agent.user, "/start", command=True))
+    texts = [c.body["text"] for c in calls]
+    assert texts[0].startswith("Saya membantu menjalankan Pansol")
+    assert len(texts) >= 2  # the case's question again: the case goes on
+    for text in ANI_CASE[2:]:
+        calls = agent.turn(text)
+    assert ticket_fields("\n".join(c.body["text"] for c in calls))["MSISDN"] == "081234567890"
+
+
+def test_telegram_button_works_after_the_instance_that_sent_it_was_killed(pair: Pair) -> None:
+    agent = TgAgent(pair, 920003)
+    for text in ANI_CASE[:4]:
+        agent.send(tg_message(agent.chat, agent.user, text), 0)  # everything on instance A
+    assert agent.question is not None and agent.question.body["text"]
+    pair.rasa[0].kill9()
+    for text in ANI_CASE[4:]:
+        calls = agent.send(agent.press_update(TITLES[text]), 1)  # instance B only
+        assert calls and not calls[0].body["text"].startswith(STALE_REPLY)
+    final = "\n".join(c.body["text"] for c in calls)
+    assert "Hasil SOP" in final
+    assert ticket_fields(final)["MSISDN"] == "081234567890"
+    assert ticket_fields(final)["Transaksi ID"] == "TRX20261121ABC"

@@ -1,0 +1,437 @@
+"""`make cluster` for real: scripts/cluster.sh starts Debian's nginx with TLS and agent logins
+in front of two Rasa instances (and their action servers) on PostgreSQL + Redis; this module
+talks to it only through https://127.0.0.1:<free port>, as a team would.
+
+One cluster for the whole module (two model loads); the last test stops it with Ctrl-C
+(SIGINT to its process group) and checks that nothing of it is left.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+import requests
+
+from tests.reliability import harness as h
+
+pytestmark = [
+    pytest.mark.servers,
+    # the cluster's certificate is self-signed, on purpose
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
+
+ROOT = h.ROOT
+AGENT, PASSWORD = "budi.cho", "rahasia-budi-123"
+OTHER_AGENT, OTHER_PASSWORD = "siti", "rahasia-siti-456"
+
+
+@dataclass
+class Cluster:
+    workdir: Path
+    process: subprocess.Popen  # type: ignore[type-arg]
+    url: str
+    rasa_ports: List[int]
+    action_ports: List[int]
+    dbname: str
+    redis_db: int
+    secret: str
+    started_in: float
+
+    @property
+    def auth(self) -> Tuple[str, str]:
+        return (AGENT, PASSWORD)
+
+    def access_log(self) -> List[str]:
+        path = self.workdir / "log" / "nginx-access.log"
+        return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+    def log(self) -> str:
+        return (self.workdir / "cluster.out").read_text(encoding="utf-8", errors="replace")
+
+    def session_pids(self) -> List[int]:
+        """Every live process of the cluster's session (started with its own session)."""
+        sid = self.process.pid
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # fields after the name: state, ppid, pgrp, session, ...
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(stat.parent.name))
+        return pids
+
+
+def _user_events(dbname: str) -> List[Tuple[str, Dict[str, Any]]]:
+    """(sender, event data) of every user message, in order, straight from PostgreSQL."""
+    connection = h.pg_connect(dbname)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id"
+            )
+            return [(sender, json.loads(data)) for sender, data in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if not Path("/usr/sbin/nginx").exists():
+        pytest.fail("nginx missing: run `make test-deps` (scripts/install_test_deps.sh)")
+    workdir = tmp_path_factory.mktemp("cluster")
+    dbname = f"cluster_{uuid.uuid4().hex[:10]}"
+    h.pg_create_database(dbname)
+    redis_db = h.claim_redis_db()
+    secret = h.new_secret()
+    rasa_ports = [h.free_port(), h.free_port()]
+    action_ports = [h.free_port(), h.free_port()]
+    https_port = h.free_port()
+    env = h.server_env(
+        {
+            "CLUSTER_DIR": str(workdir),
+            "CLUSTER_HTTPS_PORT": str(https_port),
+            "CLUSTER_RASA_PORTS": " ".join(map(str, rasa_ports)),
+            "CLUSTER_ACTION_PORTS": " ".join(map(str, action_ports)),
+            "TRACKER_DB_HOST": h.PG_HOST,
+            "TRACKER_DB_PORT": str(h.PG_PORT),
+            "TRACKER_DB_NAME": dbname,
+            "TRACKER_DB_USER": h.PG_USER,
+            "TRACKER_DB_PASSWORD": h.PG_PASSWORD,
+            "LOCK_REDIS_HOST": h.REDIS_HOST,
+            "LOCK_REDIS_PORT": str(h.REDIS_PORT),
+            "LOCK_REDIS_DB": str(redis_db),
+            "LOCK_REDIS_PASSWORD": "",
+            "AGENT_PROXY_SECRET": secret,
+        }
+    )
+    for name, password in ((AGENT, PASSWORD), (OTHER_AGENT, OTHER_PASSWORD)):
+        subprocess.run(
+            [str(ROOT / "scripts" / "add_agent.sh"), name, str(workdir / "htpasswd")],
+            env=dict(env, AGENT_PASSWORD=password),
+            check=True,
+            capture_output=True,
+        )
+    out = open(workdir / "cluster.out", "wb")  # noqa: SIM115
+    start = time.monotonic()
+    process = subprocess.Popen(
+        [str(ROOT / "scripts" / "cluster.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: Ctrl-C is SIGINT to that group
+    )
+    url = f"https://127.0.0.1:{https_port}"
+    running = Cluster(
+        workdir, process, url, rasa_ports, action_ports, dbname, redis_db, secret, 0.0
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while "cluster: ready in" not in running.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the cluster did not start:\n{running.log()[-4000:]}")
+            time.sleep(1)
+        running.started_in = time.monotonic() - start
+        yield running
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        out.close()
+        h.pg_drop_database(dbname)
+        h.release_redis_db(redis_db)
+
+
+def _browser() -> Tuple[Any, Any]:
+    """Debian's headless Chromium (as tests/channels/test_widget_browser.py starts it) that
+    accepts the cluster's self-signed certificate."""
+    import shutil
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    from tests.channels import test_widget_browser as wb
+
+    if not (wb.CHROMIUM.exists() and wb.CHROMEDRIVER.exists()):
+        pytest.fail("chromium / chromedriver missing: run scripts/install_test_deps.sh")
+    profile = tempfile.mkdtemp(prefix="cluster-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(wb.CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--ignore-certificate-errors",
+        f"--user-data-dir={profile}",
+        f"--window-size={wb.PANEL_WIDTH},900",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(wb.CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+
+    def cleanup() -> None:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+    return driver, cleanup
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_agent_completes_a_case_in_the_widget_through_nginx_on_both_instances(
+    cluster: Cluster,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.channels.test_widget_browser import Widget
+
+    driver, cleanup = _browser()
+    try:
+        # the agent's login: nginx asks for it on every request (basic auth)
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd(
+            "Network.setExtraHTTPHeaders",
+            {"headers": {"Authorization": _basic(AGENT, PASSWORD)}},
+        )
+        widget = Widget(driver, f"{cluster.url}/webhooks/widget/")
+        widget.open()
+        sender = driver.execute_script("return localStorage.getItem('asistenSop.sender')")
+        assert sender and sender.startswith("w-")
+        widget.type("pelanggan isi pulsa 50rb via gopay di mytelkomsel tp blm masuk")
+        widget.type("0812-3456-7890")
+        widget.type("kemarin jam 3 sore")
+        widget.type("TRX20261121ABC")
+        widget.click_choice("Tidak")
+        widget.click_choice("Tidak")
+        widget.click_choice("Tidak")
+        widget.click_choice("Ya")
+        card = widget.last_card()
+        assert card.find_element(By.TAG_NAME, "h2").text.startswith("Hasil SOP")
+        ticket = card.find_element(By.CSS_SELECTOR, "pre.ticket-text").text
+        assert "MSISDN: 081234567890" in ticket
+        assert "Transaksi ID: TRX20261121ABC" in ticket
+    finally:
+        cleanup()
+
+    # nginx's access log names the instance of every turn: they alternate
+    turns = [line for line in cluster.access_log() if '"POST /webhooks/widget/webhook"' in line]
+    assert len(turns) == 8, turns
+    assert all(f"agent={AGENT} " in line and " 200 " in line for line in turns), turns
+    upstreams = [line.rsplit("upstream=", 1)[1].split()[0] for line in turns]
+    expected = {f"127.0.0.1:{port}" for port in cluster.rasa_ports}
+    assert set(upstreams) == expected, upstreams
+    assert all(a != b for a, b in zip(upstreams, upstreams[1:], strict=False)), upstreams
+
+    # the conversation records the agent on every message
+    events = [data for who, data in _user_events(cluster.dbname) if who == sender]
+    assert len(events) == 8
+    assert {(e.get("metadata") or {}).get("agent_id") for e in events} == {AGENT}
+
+
+def test_logins_and_forged_agent_ids(cluster: Cluster) -> None:
+    rest = f"{cluster.url}/webhooks/rest/webhook"
+    body = {"sender": f"cl-{uuid.uuid4().hex[:8]}", "message": "halo"}
+    for auth in (None, (AGENT, "salah"), ("tidak-ada", PASSWORD)):
+        answer = requests.post(rest, json=body, auth=auth, verify=False, timeout=30)
+        assert answer.status_code == 401, (auth, answer.status_code)
+    page = requests.get(f"{cluster.url}/webhooks/widget/", verify=False, timeout=30)
+    assert page.status_code == 401
+    assert page.headers.get("WWW-Authenticate", "").startswith("Basic")
+
+    # an agent who forges another agent's id (headers, metadata) is still recorded as himself
+    forged = {
+        "X-Agent-Id": OTHER_AGENT,
+        "X-Agent-Proxy-Secret": "tebakan",
+    }
+    sender = f"cl-{uuid.uuid4().hex[:8]}"
+    answer = requests.post(
+        rest,
+        json={"sender": sender, "message": "halo", "metadata": {"agent_id": OTHER_AGENT}},
+        auth=cluster.auth,
+        headers=forged,
+        verify=False,
+        timeout=60,
+    )
+    assert answer.status_code == 200
+    assert answer.json() and answer.json()[0].get("text")
+    recorded = [data for who, data in _user_events(cluster.dbname) if who == sender]
+    assert [e["metadata"].get("agent_id") for e in recorded] == [AGENT]
+
+    # another agent cannot read that agent's widget conversation back
+    widget_sender = f"w-{uuid.uuid4().hex}"
+    posted = requests.post(
+        f"{cluster.url}/webhooks/widget/webhook",
+        json={"sender": widget_sender, "message": "halo"},
+        auth=cluster.auth,
+        verify=False,
+        timeout=60,
+    )
+    assert posted.status_code == 200
+    history = f"{cluster.url}/webhooks/widget/history?sender={widget_sender}"
+    own = requests.get(history, auth=cluster.auth, verify=False, timeout=30)
+    assert own.status_code == 200 and own.json()["messages"]
+    other = (OTHER_AGENT, OTHER_PASSWORD)
+    assert requests.get(history, auth=other, verify=False, timeout=30).status_code == 403
+
+    # around the proxy (straight to an instance), the agent id is never believed
+    direct = f"http://127.0.0.1:{cluster.rasa_ports[0]}/webhooks/rest/webhook"
+    for headers in ({}, forged, {"X-Agent-Id": AGENT, "X-Agent-Proxy-Secret": ""}):
+        answer = requests.post(direct, json=body, headers=headers, timeout=30)
+        assert answer.status_code == 403, headers
+    assert [who for who, _ in _user_events(cluster.dbname) if who == body["sender"]] == []
+
+
+def _raw_https(cluster: Cluster, request: bytes, pause: float = 0.0, rest: bytes = b"") -> str:
+    """Sends a raw request over TLS (optionally pausing mid-body); the status line back."""
+    port = int(cluster.url.rsplit(":", 1)[1])
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as raw:
+        with context.wrap_socket(raw) as tls:
+            tls.sendall(request)
+            if pause:
+                time.sleep(pause)
+            try:
+                if rest:
+                    tls.sendall(rest)
+                data = tls.recv(200)
+            except OSError:
+                return "closed"
+    return data.split(b"\r\n", 1)[0].decode() if data else "closed"
+
+
+def test_bad_input_gets_a_4xx_never_a_5xx(cluster: Cluster) -> None:
+    rest = f"{cluster.url}/webhooks/rest/webhook"
+    big = b'{"sender": "cl-big", "message": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+    cases = {
+        "oversized": requests.post(rest, data=big, auth=cluster.auth, verify=False, timeout=60),
+        "not json": requests.post(rest, data=b"{", auth=cluster.auth, verify=False, timeout=60),
+        "no sender": requests.post(
+            rest, json={"message": "x"}, auth=cluster.auth, verify=False, timeout=60
+        ),
+        "socket.io": requests.get(
+            f"{cluster.url}/socket.io/?EIO=4&transport=polling", verify=False, timeout=30
+        ),
+        "http api": requests.get(f"{cluster.url}/status", verify=False, timeout=30),
+    }
+    statuses = {name: answer.status_code for name, answer in cases.items()}
+    assert statuses == {
+        "oversized": 413,
+        "not json": 400,
+        "no sender": 400,
+        "socket.io": 404,
+        "http api": 404,
+    }
+    # a client that stops sending its body: nginx gives up on it (408 or closes), no 5xx
+    auth = base64.b64encode(f"{AGENT}:{PASSWORD}".encode()).decode()
+    head = (
+        f"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sender": '
+    ).encode()
+    status = _raw_https(cluster, head, pause=12)
+    assert status == "closed" or " 408 " in status + " ", status
+    # nothing of this reached an instance as a 5xx
+    assert not [line for line in cluster.access_log() if '" 5' in line.split("]", 1)[1][:60]]
+
+
+def _listening(port: int) -> List[str]:
+    """Local addresses listening on ``port`` (IPv4 and IPv6), from /proc/net/tcp*."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.append(address)
+    return found
+
+
+def test_servers_listen_on_loopback_only(cluster: Cluster) -> None:
+    loopback = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
+    for port in cluster.rasa_ports + cluster.action_ports:
+        assert _listening(port) == [loopback], (port, _listening(port))
+
+
+def _rasa_pid(cluster: Cluster, port: int) -> int:
+    for pid in cluster.session_pids():
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"assistant_runtime" in argv and b"run" in argv and str(port).encode() in argv:
+            return pid
+    raise AssertionError(f"no Rasa server on port {port} in the cluster")
+
+
+def test_an_instance_that_crashes_is_bypassed_and_started_again(cluster: Cluster) -> None:
+    """kill -9 of instance 1: once it is gone, agents keep getting answers (nginx tries
+    instance 2), and its run.sh starts it again. (A message in flight on an instance at the
+    moment it dies gets 502: nginx does not send a POST twice.)"""
+    pid = _rasa_pid(cluster, cluster.rasa_ports[0])
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while pid in cluster.session_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)  # a 1 GB process takes a moment to go
+    time.sleep(0.5)  # nginx closes its kept-alive connections to it as it sees them close
+    sender = f"cl-{uuid.uuid4().hex[:8]}"
+    rest = f"{cluster.url}/webhooks/rest/webhook"
+    for text in ("plg isi pulsa 50rb di indomaret blm masuk", "081234567890", "kemarin jam 3 sore"):
+        answer = requests.post(
+            rest,
+            json={"sender": sender, "message": text},
+            auth=cluster.auth,
+            verify=False,
+            timeout=60,
+        )
+        assert answer.status_code == 200 and answer.json() and answer.json()[0].get("text")
+    assert "SN" in answer.json()[0]["text"]  # the form went on: the serial number is asked
+    deadline = time.monotonic() + 30
+    while "the rasa server exited" not in cluster.log() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "the rasa server exited (status 137); starting it again" in cluster.log()
+
+
+def test_ctrl_c_stops_the_whole_cluster(cluster: Cluster) -> None:
+    """Also while instance 1 is still loading its model after the crash above."""
+    assert len(cluster.session_pids()) >= 5  # cluster.sh, 2 x (run.sh, rasa, actions), nginx
+    before = len(cluster.log())
+    os.killpg(cluster.process.pid, signal.SIGINT)
+    try:
+        cluster.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(
+            f"cluster.sh still running 60 s after Ctrl-C:\n{cluster.log()}"
+        ) from None
+    deadline = time.monotonic() + 10
+    while cluster.session_pids() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert cluster.session_pids() == [], cluster.log()[-2000:]
+    assert "starting it again" not in cluster.log()[before:]
+    assert "cluster: stopped" in cluster.log()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{cluster.url}/health", verify=False, timeout=5)
+    print(f"cluster started in {cluster.started_in:.0f}s")
