@@ -209,6 +209,8 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
                     entity["entity"] = name = relabelled
                     self.add_processor_name(entity)
             if name not in normaliser.CANONICAL_ENTITIES:
+                if normaliser.identifier_too_short(str(name), str(entity.get("value"))):
+                    continue  # "sid 11": no identifier has that shape
                 result.append(entity)
                 continue
             result.extend(self._canonical(str(name), text, entity))

@@ -495,3 +495,13 @@ def labelled_identifiers(text: str) -> List[Tuple[str, int, int]]:
             if not any(s < end and start < e for _, s, e in found):
                 found.append((name, start, end))
     return found
+
+
+# shortest letters+digits of each identifier the validators accept (sop_engine/validators.py)
+_MIN_IDENTIFIER_LENGTH = {"sid": 6, "account_number": 5, "order_id": 6, "transaction_id": 8}
+
+
+def identifier_too_short(entity: str, value: str) -> bool:
+    """True for an identifier shorter than any the form would accept ("sid 11")."""
+    minimum = _MIN_IDENTIFIER_LENGTH.get(entity)
+    return minimum is not None and len(re.sub(r"[^0-9A-Za-z]", "", value)) < minimum

@@ -89,3 +89,19 @@ def test_identifier_entity(entity: str, value: str, before: str, expected: str):
 )
 def test_mask_text(text: str, expected: str):
     assert mask_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("entity", "value", "short"),
+    [
+        ("sid", "11", True),
+        ("sid", "55012345", False),
+        ("account_number", "4411", True),
+        ("transaction_id", "TRX-12", True),
+        ("transaction_id", "DN2311250099871", False),
+        ("order_id", "GO/12", True),
+        ("msisdn", "08", False),  # not an identifier of this kind
+    ],
+)
+def test_identifier_too_short(entity: str, value: str, short: bool):
+    assert normaliser.identifier_too_short(entity, value) is short
