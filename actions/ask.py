@@ -25,6 +25,12 @@ NO_VALUE_BUTTON = {
     "title": "Tidak ada/tidak tahu",
     "payload": "/inform" + json.dumps({"choice": NO_VALUE}),
 }
+# The way out of a check question: the agent cannot check it or the customer does not know.
+# Never read as Ya or Tidak; the answer then says "konfirmasi ke TL" (sop_engine/engine.py).
+CHECK_UNKNOWN_BUTTON = {
+    "title": "Tidak tahu/blm dicek",  # at most 20 characters: a WhatsApp reply button
+    "payload": "/inform" + json.dumps({"choice": NO_VALUE}),
+}
 
 
 def choice_buttons(options: List[Option]) -> List[Dict[str, str]]:
@@ -43,6 +49,8 @@ def question_for(engine: SopEngine, name: str) -> Optional[Dict[str, Any]]:
             buttons = (
                 YES_NO_BUTTONS if question.kind == "yes_no" else choice_buttons(question.options)
             )
+            if all(o.value != NO_VALUE for o in question.options):  # else it is an option
+                buttons = buttons + [CHECK_UNKNOWN_BUTTON]
             return {"text": question.text, "buttons": buttons}
     return None
 

@@ -26,8 +26,8 @@ from actions.common import (
     slot_values,
     values_before_last_user_message,
 )
-from sop_engine.engine import HOUR_SLOT, Need, SopEngine, format_value
-from sop_engine.slot_values import validate_values
+from sop_engine.engine import HOUR_SLOT, NO_VALUE, Need, SopEngine, format_value
+from sop_engine.slot_values import check_not_known, validate_values
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +139,15 @@ class ValidateSopForm(FormValidationAction):
         results, messages = validate_values(engine.sop, candidates, current_time(), previous)
         for name in ignored:
             results[name] = previous.get(name)  # undo the raw value Rasa extracted
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if (
+            requested in engine.question_names
+            and _directly_after_user_message(tracker)
+            and check_not_known(str(tracker.latest_message.get("text") or ""))
+        ):
+            # "ga tau" / "blm bisa dicek" / the way-out button: never Ya or Tidak, whatever
+            # intent (affirm/deny) the classifier read in it
+            results[requested] = NO_VALUE
         said, notes = self._said_answers(tracker, engine)
         results.update(said)
         already = bot_texts_since_last_user_message(tracker)

@@ -52,6 +52,7 @@ class Case:
     copied: bool = False
     asked_tl: bool = False
     messages: List[str] = field(default_factory=list)
+    agent: Optional[str] = None  # the proxy's agent id (metadata.agent_id), when known
 
 
 @dataclass
@@ -104,6 +105,15 @@ def extract(events: Iterable[Dict[str, Any]]) -> Extracted:
     return out
 
 
+def _agent_of(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The agent the proxy recorded on the last of these user messages (None without one)."""
+    for event in reversed(events):
+        metadata = event.get("metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("agent_id"), str):
+            return str(metadata["agent_id"])
+    return None
+
+
 def _extract_conversation(sender: str, stream: List[Dict[str, Any]], out: Extracted) -> None:
     channel = "-"
     pending: List[Dict[str, Any]] = []  # agent messages since the previous answer
@@ -152,6 +162,7 @@ def _extract_conversation(sender: str, stream: List[Dict[str, Any]], out: Extrac
                     seconds=round(max(0.0, ts - first), 3),
                     msisdn=_masked_msisdn(custom),
                     messages=[mask(_user_text(e)) for e in pending[-3:]],
+                    agent=_agent_of(pending),
                 )
                 out.cases.append(case)
                 if case.answer_id:
@@ -250,7 +261,7 @@ def _iso(ts: float, zone: tzinfo) -> str:
 def _case_row(case: Case, zone: tzinfo) -> Dict[str, Any]:
     return {
         "time": _iso(case.time, zone),
-        "agent": mask(case.sender),
+        "agent": mask(case.agent or case.sender),
         "channel": case.channel,
         "sop": case.sop,
         "case_id": case.case_id,

@@ -2,9 +2,13 @@
 ``/ops/cases.csv`` and the page's own script and style.
 
 Protected by ``OPS_TOKEN`` (at least 16 characters), sent as ``Authorization: Bearer …``
-(by the page after the TL types it once, or by a reverse proxy). Without ``OPS_TOKEN`` every
-``/ops/`` URL answers 404: the page is off. No token -> 401, a wrong one -> 403 (the page
-itself answers 401 with its sign-in form and no figures).
+(by the page after the TL types it once, or by a reverse proxy), or by the reverse proxy's
+identity (README "The team deployment"): with ``AGENT_PROXY_SECRET`` set, a request carrying
+the right ``X-Agent-Proxy-Secret``, a valid ``X-Agent-Id`` and ``X-Agent-Role: tl`` (nginx
+sets the role only after a TL login) is let in; an agent's login or a wrong secret -> 403.
+Without ``OPS_TOKEN`` and ``AGENT_PROXY_SECRET`` every ``/ops/`` URL answers 404: the page is
+off. No credentials -> 401, wrong ones -> 403 (the page itself answers 401 with its sign-in
+form and no figures).
 
 Query: ``from`` and ``to`` (``YYYY-MM-DD``, inclusive, in the agents' zone ``AGENT_TZ``;
 default the last 7 days). Any other parameter, a repeated one, a bad date, ``from`` after
@@ -65,13 +69,44 @@ def ops_token() -> str:
     return token if len(token) >= MIN_TOKEN_CHARS else ""
 
 
+ROLE_HEADER = "X-Agent-Role"
+TL_ROLE = "tl"
+OFF_TEXT = "Halaman ops tidak aktif (OPS_TOKEN belum diatur)."
+
+
+def proxy_identity_on() -> bool:
+    from channels.agent_identity import SECRET_ENV
+
+    return bool(os.environ.get(SECRET_ENV, ""))
+
+
+def enabled() -> bool:
+    return bool(ops_token()) or proxy_identity_on()
+
+
+def _proxy_tl(headers: Any) -> None:
+    """A TL logged in at the proxy, or OpsError 403."""
+    from channels.agent_identity import identify
+
+    identity = identify(headers)
+    if identity.refused or identity.agent_id is None:
+        raise OpsError(403, "Akses ditolak: buka halaman ops melalui alamat tim.")
+    if str(headers.get(ROLE_HEADER) or "").strip().lower() != TL_ROLE:
+        raise OpsError(403, "Halaman ops hanya untuk TL.")
+
+
 def check_auth(headers: Any) -> None:
     """Raises OpsError 404 (off), 401 (no credentials) or 403 (wrong ones)."""
+    from channels.agent_identity import SECRET_HEADER
+
     token = ops_token()
-    if not token:
-        raise OpsError(404, "Halaman ops tidak aktif (OPS_TOKEN belum diatur).")
+    if not token and not proxy_identity_on():
+        raise OpsError(404, OFF_TEXT)
     header = str(headers.get("authorization") or "")
-    if not header:
+    if proxy_identity_on() and (not token or not header) and headers.get(SECRET_HEADER):
+        _proxy_tl(headers)
+        return
+    if not header or not token:
         raise OpsError(401, "Perlu token TL (Authorization: Bearer …).")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
@@ -176,8 +211,8 @@ def add_ops_routes(app: Any) -> None:
             return await ops_page(request)
         if name in ("data.json", "cases.csv"):
             return await ops_data(request, name)
-        if not ops_token():
-            return error(OpsError(404, "Halaman ops tidak aktif (OPS_TOKEN belum diatur)."))
+        if not enabled():
+            return error(OpsError(404, OFF_TEXT))
         if name not in STATIC_FILES:
             return response.json({"error": "Tidak ditemukan."}, status=404)
         return response.raw(

@@ -84,3 +84,35 @@ def insert_event(engine: sa.engine.Engine, body: bytes) -> bool:
             EVENTS.insert().values(sender_id=event["sender_id"][:255], data=json.dumps(event))
         )
     return True
+
+
+def senders_of_agent(
+    engine: sa.engine.Engine, agent_id: str, prefix: str = "w-", limit: int = 20
+) -> List[str]:
+    """The conversations (``prefix`` senders, newest first) in which the proxy recorded
+    ``agent_id`` on a user message (``metadata.agent_id``)."""
+    query = (
+        sa.select(EVENTS.c.sender_id, EVENTS.c.data)
+        .where(EVENTS.c.sender_id.startswith(prefix, autoescape=True))
+        .where(EVENTS.c.data.contains(agent_id, autoescape=True))
+        .order_by(EVENTS.c.id.desc())
+    )
+    found: List[str] = []
+    with engine.connect() as connection:
+        for sender, data in connection.execute(query):
+            if sender in found:
+                continue
+            try:
+                event = json.loads(data)
+            except (TypeError, ValueError):
+                continue
+            metadata = event.get("metadata") if isinstance(event, dict) else None
+            if (
+                event.get("event") == "user"
+                and isinstance(metadata, dict)
+                and metadata.get("agent_id") == agent_id
+            ):
+                found.append(sender)
+                if len(found) >= limit:
+                    break
+    return found

@@ -16,7 +16,9 @@ HTTP (prefix ``/webhooks/feedback``, registered as a channel in credentials*.yml
   400 bad body or kind, 404 no such conversation or answer, 409 "Tanya TL" not configured
 * ``GET  /config``    ``{"ask_tl": bool}`` (the widget shows "Tanya TL" only when true)
 * ``GET  /tl-replies?sender=&answer_id=``  the TL's answers to one "Tanya TL"
-* ``GET  /cases?sender=...&sender=...``    the latest answer of each widget conversation
+* ``GET  /cases?sender=...&sender=...``    the latest answer of each widget conversation;
+  behind the proxy (channels/agent_identity.py) also the agent's own widget conversations
+  from the stored broker events, and never a conversation another agent wrote in
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import agent_identity
 from channels.base import OnNewMessage, json_error
 from channels.guard import BadRequest, clean_text, parse_json_body
 from channels.http import JsonClient
@@ -446,6 +449,40 @@ def case_summaries(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 # --- HTTP ------------------------------------------------------------------------------------
 
 
+def _identity(request: Request) -> agent_identity.Identity:
+    identity = agent_identity.identify(request.headers)
+    if identity.refused:
+        raise FeedbackError(403, agent_identity.REFUSED_TEXT)
+    return identity
+
+
+async def _own_conversations(app: Any, agent_id: str) -> List[str]:
+    """The agent's widget conversations from the stored broker events (none without them)."""
+    import asyncio
+
+    from analytics.store import broker_engine, engine_from_env, senders_of_agent
+
+    engine = getattr(app.ctx, "history_engine", None)
+    if engine is None:
+        engine = engine_from_env() or broker_engine(getattr(app.ctx, "agent", None))
+        if engine is None:
+            return []
+        app.ctx.history_engine = engine
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        None, senders_of_agent, engine, agent_id, "w-", MAX_HISTORY_SENDERS
+    )
+
+
+async def _check_own(agent: Any, identity: agent_identity.Identity, sender: str) -> None:
+    """Behind the proxy, feedback only on a conversation no other agent wrote in."""
+    if identity.agent_id is None:
+        return
+    tracker = await agent.tracker_store.retrieve(sender)
+    if tracker is not None and not agent_identity.may_read(identity, event_dicts(tracker)):
+        raise FeedbackError(403, agent_identity.OTHER_AGENT_TEXT)
+
+
 def _agent(request: Request) -> Any:
     agent = getattr(request.app.ctx, "agent", None)
     if agent is None or agent.tracker_store is None:
@@ -480,9 +517,11 @@ class FeedbackConnector(InputChannel):
         async def give(request: Request) -> HTTPResponse:
             async def run() -> HTTPResponse:
                 body = parse_json_body(request.body or b"")
+                identity = _identity(request)
                 sender, answer_id, kind, reason = parse_feedback(body)
                 channel = "widget" if WIDGET_SENDER_RE.match(sender) else "rest"
                 agent = _agent(request)
+                await _check_own(agent, identity, sender)
                 if kind == "ask_tl":
                     text = await ask_tl(agent, sender, answer_id, channel)
                 else:
@@ -503,8 +542,11 @@ class FeedbackConnector(InputChannel):
                 answer_id = request.args.get("answer_id") or ""
                 if not WIDGET_SENDER_RE.match(sender) or not ANSWER_ID_RE.match(answer_id):
                     raise FeedbackError(400, '"sender" atau "answer_id" tidak valid.')
+                identity = _identity(request)
                 tracker = await _agent(request).tracker_store.retrieve(sender)
                 events = event_dicts(tracker) if tracker is not None else []
+                if not agent_identity.may_read(identity, events):
+                    raise FeedbackError(403, agent_identity.OTHER_AGENT_TEXT)
                 return response.json({"replies": tl_replies(events, answer_id)})
 
             return await guarded(run)
@@ -512,18 +554,25 @@ class FeedbackConnector(InputChannel):
         @bp.route("/cases", methods=["GET"])
         async def cases(request: Request) -> HTTPResponse:
             async def run() -> HTTPResponse:
+                identity = _identity(request)
                 senders = request.args.getlist("sender") or []
                 if len(senders) > MAX_HISTORY_SENDERS or not all(
                     WIDGET_SENDER_RE.match(s) for s in senders
                 ):
                     raise FeedbackError(400, '"sender" tidak valid (maks. 20 percakapan widget).')
                 agent = _agent(request)
+                if identity.agent_id:
+                    own = await _own_conversations(request.app, identity.agent_id)
+                    senders = list(dict.fromkeys(own + senders))
                 out = []
                 for sender in senders:
                     tracker = await agent.tracker_store.retrieve_full_tracker(sender)
                     if tracker is None:
                         continue
-                    summaries = case_summaries(event_dicts(tracker))
+                    events = event_dicts(tracker)
+                    if not agent_identity.may_read(identity, events):
+                        continue  # another agent's conversation never shows
+                    summaries = case_summaries(events)
                     if summaries:
                         out.append({"sender": sender, **summaries[-1], "cases": len(summaries)})
                 out.sort(key=lambda c: c.get("time") or 0, reverse=True)

@@ -3,6 +3,8 @@
 # widget and REST (README "Running on a VM"). Usage:
 #   scripts/add_agent.sh NAME [HTPASSWD_FILE]      default file: var/cluster/htpasswd
 #   scripts/add_agent.sh --remove NAME [HTPASSWD_FILE]
+#   scripts/add_agent.sh --tl [--remove] NAME [FILE]  a team lead: the ops page /ops/ (file
+#                                                  default var/cluster/htpasswd-tl)
 # The password is asked twice on a terminal; AGENT_PASSWORD gives it (scripts); without a
 # terminal and without AGENT_PASSWORD a random one is made and printed once.
 # Hashes are SHA-512 crypt (openssl passwd -6), which nginx checks through crypt().
@@ -10,12 +12,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-remove=no
-if [ "${1:-}" = --remove ]; then remove=yes; shift; fi
+remove=no tl=no
+while [ "${1:-}" = --remove ] || [ "${1:-}" = --tl ]; do
+  [ "$1" = --remove ] && remove=yes
+  [ "$1" = --tl ] && tl=yes
+  shift
+done
 name=${1:-}
-file=${2:-${AGENT_HTPASSWD:-var/cluster/htpasswd}}
+if [ "$tl" = yes ]; then
+  file=${2:-${TL_HTPASSWD:-var/cluster/htpasswd-tl}}
+else
+  file=${2:-${AGENT_HTPASSWD:-var/cluster/htpasswd}}
+fi
 if [ -z "$name" ]; then
-  sed -n '2,9s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
   exit 2
 fi
 if ! [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$ ]]; then

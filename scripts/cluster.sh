@@ -9,6 +9,9 @@
 # CLUSTER_HTTPS_PORT (8443), CLUSTER_RASA_PORTS ("5005 5006"), CLUSTER_ACTION_PORTS
 # ("5055 5056"), the store variables of README "Production stores and operations" (defaults:
 # PostgreSQL 127.0.0.1:5432 database assistant_cluster as postgres, Redis 127.0.0.1:6379 db 1),
+# RABBITMQ_* (127.0.0.1:5672 guest/guest, exchange assistant_cluster and queue
+# assistant_cluster_events: the cluster's own), ANALYTICS_DB_URL (default: database
+# <TRACKER_DB_NAME>_analytics, made on first start; one `python -m analytics.consumer` for both instances fills it),
 # AGENT_PROXY_SECRET (default: made once, kept in CLUSTER_DIR/proxy-secret).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +53,23 @@ export TRACKER_DB_NAME=${TRACKER_DB_NAME:-assistant_cluster}
 export TRACKER_DB_USER=${TRACKER_DB_USER:-postgres} TRACKER_DB_PASSWORD=${TRACKER_DB_PASSWORD:-}
 export LOCK_REDIS_HOST=${LOCK_REDIS_HOST:-127.0.0.1} LOCK_REDIS_PORT=${LOCK_REDIS_PORT:-6379}
 export LOCK_REDIS_DB=${LOCK_REDIS_DB:-1} LOCK_REDIS_PASSWORD=${LOCK_REDIS_PASSWORD:-}
-say "waiting for PostgreSQL ($TRACKER_DB_HOST:$TRACKER_DB_PORT, database $TRACKER_DB_NAME) and Redis ($LOCK_REDIS_HOST:$LOCK_REDIS_PORT db $LOCK_REDIS_DB)"
+export RABBITMQ_HOST=${RABBITMQ_HOST:-127.0.0.1} RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+export RABBITMQ_USER=${RABBITMQ_USER:-guest} RABBITMQ_PASSWORD=${RABBITMQ_PASSWORD:-guest}
+export RABBITMQ_EXCHANGE=${RABBITMQ_EXCHANGE:-assistant_cluster}
+export RABBITMQ_QUEUE=${RABBITMQ_QUEUE:-assistant_cluster_events}
+# the analytics events get a database of their own (the tracker store's table is also
+# called "events")
+if [ -z "${ANALYTICS_DB_URL:-}" ]; then
+  export CLUSTER_ANALYTICS_DB=${TRACKER_DB_NAME}_analytics
+  ANALYTICS_DB_URL=$(.venv/bin/python -c 'import os
+from sqlalchemy.engine import URL
+e = os.environ
+print(URL.create("postgresql", e["TRACKER_DB_USER"], e["TRACKER_DB_PASSWORD"] or None,
+                 e["TRACKER_DB_HOST"], int(e["TRACKER_DB_PORT"]), e["CLUSTER_ANALYTICS_DB"])
+      .render_as_string(hide_password=False))')
+fi
+export ANALYTICS_DB_URL
+say "waiting for PostgreSQL ($TRACKER_DB_HOST:$TRACKER_DB_PORT, database $TRACKER_DB_NAME), Redis ($LOCK_REDIS_HOST:$LOCK_REDIS_PORT db $LOCK_REDIS_DB) and RabbitMQ ($RABBITMQ_HOST:$RABBITMQ_PORT)"
 .venv/bin/python - <<'EOF' || fail "the stores are not usable (README \"Production stores and operations\"; make test-services starts local ones)"
 import os, sys, time
 import psycopg2, redis
@@ -74,11 +93,13 @@ def database():
                             user=env["TRACKER_DB_USER"], password=env["TRACKER_DB_PASSWORD"] or None,
                             dbname="postgres", connect_timeout=5)
     conn.autocommit = True
+    names = [env["TRACKER_DB_NAME"]] + [env[n] for n in ("CLUSTER_ANALYTICS_DB",) if env.get(n)]
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (env["TRACKER_DB_NAME"],))
-        if cur.fetchone() is None:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(env["TRACKER_DB_NAME"])))
-            print(f"cluster: created database {env['TRACKER_DB_NAME']}")
+        for name in names:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                print(f"cluster: created database {name}")
     conn.close()
 
 def lock_store():
@@ -86,8 +107,13 @@ def lock_store():
                 db=int(env["LOCK_REDIS_DB"]), password=env["LOCK_REDIS_PASSWORD"] or None,
                 socket_timeout=5).ping()
 
+def broker():
+    import socket
+    socket.create_connection((env["RABBITMQ_HOST"], int(env["RABBITMQ_PORT"])), timeout=5).close()
+
 retry("PostgreSQL", database)
 retry("Redis", lock_store)
+retry("RabbitMQ", broker)
 EOF
 
 # -- secret shared by nginx and the assistant, the agents, the nginx configuration ----------
@@ -102,6 +128,8 @@ if [ ! -s "$dir/htpasswd" ]; then
   say "no agents yet: adding agent1 (more: scripts/add_agent.sh NAME $dir/htpasswd)"
   scripts/add_agent.sh agent1 "$dir/htpasswd" </dev/null
 fi
+# team leads for the ops page /ops/ (none until scripts/add_agent.sh --tl NAME adds one)
+[ -e "$dir/htpasswd-tl" ] || (umask 027 && touch "$dir/htpasswd-tl")
 ports_csv=$(IFS=,; echo "${rasa_ports[*]}")
 .venv/bin/python -m deploy.nginx_conf --dir "$dir" --listen "$listen_host:$https_port" \
   --instances "$ports_csv"
@@ -158,6 +186,10 @@ done
 "$nginx_bin" "${nginx_args[@]}" &
 nginx_pid=$!
 pids+=("$nginx_pid")
+# one analytics consumer for both instances: RabbitMQ -> ANALYTICS_DB_URL (the ops page)
+.venv/bin/python -m analytics.consumer >>"$dir/log/analytics-consumer.log" 2>&1 &
+consumer_pid=$!
+pids+=("$consumer_pid")
 
 next_note=$((start + 30))
 while [ -z "$stopping" ]; do
@@ -173,6 +205,7 @@ while [ -z "$stopping" ]; do
     kill -0 "$pid" 2>/dev/null && continue
     [ -n "$stopping" ] && exit "$stop_code"
     [ "$pid" = "$nginx_pid" ] && tail -n 5 "$dir/log/nginx-error.log" >&2
+    [ "$pid" = "$consumer_pid" ] && tail -n 5 "$dir/log/analytics-consumer.log" >&2
     fail "a part of the cluster exited during start (logs in $dir/log)"
   done
   if [ "$(date +%s)" -ge "$next_note" ]; then
@@ -181,7 +214,7 @@ while [ -z "$stopping" ]; do
   fi
   sleep 1
 done
-say "ready in $(( $(date +%s) - start ))s: widget $url/webhooks/widget/ | REST $url/webhooks/rest/webhook | agents in $dir/htpasswd (scripts/add_agent.sh NAME $dir/htpasswd) | logs in $dir/log | Ctrl-C stops"
+say "ready in $(( $(date +%s) - start ))s: widget $url/webhooks/widget/ | REST $url/webhooks/rest/webhook | agents in $dir/htpasswd (scripts/add_agent.sh NAME $dir/htpasswd) | ops page $url/ops/ for TLs (scripts/add_agent.sh --tl NAME $dir/htpasswd-tl) | logs in $dir/log | Ctrl-C stops"
 
 # A part that stops ends the cluster. After Ctrl-C the parts often exit before this shell
 # has run its INT trap: the short pause lets the trap come first, and a part that exited as
@@ -194,7 +227,8 @@ while [ -z "$stopping" ]; do
     kill -0 "$pid" 2>/dev/null && continue
     status=0
     wait "$pid" 2>/dev/null || status=$?
-    part=nginx  # pids: one run.sh per instance, then nginx
+    part=nginx  # pids: one run.sh per instance, then nginx, then the consumer
+    [ "$pid" != "$consumer_pid" ] || part="analytics consumer"
     for i in "${!rasa_ports[@]}"; do [ "$pid" != "${pids[$i]}" ] || part="instance $((i + 1))"; done
     case "$status" in
       0 | 130 | 143) say "$part stopped (exit $status); stopping the cluster"; exit 0 ;;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# PostgreSQL and Redis on localhost for the reliability tests (`make test-services`, run by
+# PostgreSQL, Redis and RabbitMQ on localhost for the reliability and analytics tests (`make test-services`, run by
 # `make e2e`). The tests use the real servers, never mocks.
 #
 # * Already answering on TEST_PG_HOST:TEST_PG_PORT / TEST_REDIS_HOST:TEST_REDIS_PORT: nothing
 #   to do.
 # * Not installed and running as root (CI on a fresh Debian machine): apt-get installs
-#   Debian's `postgresql` and `redis-server`, then starts them on localhost.
+#   Debian's `postgresql`, `redis-server` and `rabbitmq-server`, then starts them on
+#   localhost (RabbitMQ's default user guest/guest may log in from localhost only).
 # * Installed but stopped: started (pg_ctlcluster / service / redis-server --daemonize).
 # * A PostgreSQL installed by this script gets `trust` for 127.0.0.1 and ::1 (test machine
 #   only); an existing one is left alone: give its user and password in TEST_PG_USER /
@@ -18,6 +19,8 @@ PG_PORT=${TEST_PG_PORT:-5432}
 PG_USER=${TEST_PG_USER:-postgres}
 REDIS_HOST=${TEST_REDIS_HOST:-127.0.0.1}
 REDIS_PORT=${TEST_REDIS_PORT:-6379}
+RABBIT_HOST=${TEST_RABBITMQ_HOST:-127.0.0.1}
+RABBIT_PORT=${TEST_RABBITMQ_PORT:-5672}
 
 say() { echo "test-services: $*"; }
 fail() { echo "test-services: $*" >&2; exit 1; }
@@ -132,7 +135,32 @@ Start it with 'sudo service redis-server start' or 'redis-server --daemonize yes
   say "Redis started on $REDIS_HOST:$REDIS_PORT"
 }
 
+rabbit_up() { tcp_open "$RABBIT_HOST" "$RABBIT_PORT"; }
+
+ensure_rabbitmq() {
+  if rabbit_up; then
+    say "RabbitMQ answers on $RABBIT_HOST:$RABBIT_PORT"
+    return
+  fi
+  if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
+    apt_install rabbitmq-server || fail "RabbitMQ is missing and could not be installed (not \
+root or no apt-get). Install and start it: 'sudo apt-get install -y rabbitmq-server && sudo \
+rabbitmq-server -detached', or point TEST_RABBITMQ_HOST/TEST_RABBITMQ_PORT at a running server."
+  fi
+  if is_root; then
+    say "starting rabbitmq-server on port $RABBIT_PORT"
+    service rabbitmq-server start >/dev/null 2>&1 \
+      || PATH=$PATH:/usr/sbin rabbitmq-server -detached >/dev/null 2>&1 || true
+    # the Erlang node takes a few seconds to open its port
+    for _ in $(seq 1 60); do rabbit_up && break; sleep 1; done
+  fi
+  rabbit_up || fail "RabbitMQ is not running on $RABBIT_HOST:$RABBIT_PORT and could not be \
+started. Start it with 'sudo rabbitmq-server -detached' (or 'sudo service rabbitmq-server start')."
+  say "RabbitMQ started on $RABBIT_HOST:$RABBIT_PORT"
+}
+
 status=0
 (ensure_postgres) || status=1
 (ensure_redis) || status=1
+(ensure_rabbitmq) || status=1
 exit $status

@@ -204,6 +204,11 @@ def holds(condition: Optional[Condition], facts: Mapping[str, Any]) -> Tri:
     return None if unknown else True
 
 
+def _takes_no_value(matcher: Matcher) -> bool:
+    """A rule written for the "tidak ada / tidak tahu" answer itself."""
+    return matcher.equals == NO_VALUE or NO_VALUE in (matcher.in_ or [])
+
+
 def _any_of(spec: DerivedFact, facts: Mapping[str, Any]) -> Tri:
     verdicts = [holds(condition, facts) for condition in spec.conditions]
     if any(v is True for v in verdicts):
@@ -447,19 +452,45 @@ class SopEngine:
         hour_always = [s.name for s in self.sop.slots if s.needs_hour and s.name in required]
         if any(is_time_range(facts.get(n)) for n in hour_always) and self._needs_hour(facts):
             return Need("slot", HOUR_SLOT)
+        not_known = self._not_known(facts)
         for rule in self.sop.rules:
-            verdict = holds(rule.when, facts)
+            # an answer "tidak tahu / belum bisa dicek" (or a value the customer does not
+            # have) decides no branch: a rule that depends on it, and no longer on anything
+            # else, cannot be chosen, and neither can a later rule in its place
+            unknown = [f for f, m in rule.when.items() if f in not_known and not _takes_no_value(m)]
+            # "any answer" (``in`` every value of the check): the rule holds whatever it is
+            lenient = [f for f in unknown if self._any_answer(f, rule.when)]
+            blocked = [f for f in unknown if f not in lenient]
+            rest = Condition(__root__={f: m for f, m in rule.when.items() if f not in unknown})
+            if blocked:
+                if holds(rest, facts) is True:
+                    return self._not_known_result(blocked[0], facts, now, notes)
+                continue  # decided by other facts (or not yet): as if False
+            verdict = holds(rest if lenient else rule.when, facts)
             if verdict is True:
+                warnings = [self._not_known_warning(f) for f in lenient]
                 return self._result(
-                    rule.outcome, self.sop.outcomes[rule.outcome], facts, now, notes
+                    rule.outcome,
+                    self.sop.outcomes[rule.outcome],
+                    facts,
+                    now,
+                    [*filter(None, warnings), *(notes or [])],
+                    uncertain=bool(lenient),
                 )
             if verdict is None:
-                for fact, matcher in rule.when.items():
+                sources: List[str] = []
+                for fact, matcher in (rest if lenient else rule.when).items():
                     if match(matcher, facts.get(fact)) is None:
                         need = self._askable(fact, facts)
                         if need is not None:
                             return need
-                        break  # undecidable rule (e.g. a derived fact without data): skip
+                        source = self._not_known_source(fact, facts, not_known)
+                        if source is None:
+                            sources = []
+                            break  # undecidable rule (e.g. a derived fact without data): skip
+                        sources.append(source)
+                if sources:  # e.g. a time limit counted from a time nobody knows
+                    return self._not_known_result(sources[0], facts, now, notes)
         return self._result(UNCERTAIN_OUTCOME, self._uncertain_outcome(), facts, now, notes)
 
     def outcome_result(self, key: str, facts: Mapping[str, Any], now: datetime) -> SopResult:
@@ -467,6 +498,60 @@ class SopEngine:
         `make sop-check` shows every branch this way)."""
         outcome = self._uncertain_outcome() if key == UNCERTAIN_OUTCOME else self.sop.outcomes[key]
         return self._result(key, outcome, facts, now, None)
+
+    def _not_known(self, facts: Mapping[str, Any]) -> List[str]:
+        """Checks answered "tidak tahu" and values the customer does not have, for which no
+        rule says what the page does then."""
+        names = [
+            q.name
+            for q in self.sop.questions
+            if facts.get(q.name) == NO_VALUE and NO_VALUE not in (o.value for o in q.options)
+        ]
+        with_rule = self._no_value_rules()
+        names += [n for n in self.slot_names if facts.get(n) == NO_VALUE and n not in with_rule]
+        return names
+
+    def _not_known_source(
+        self, fact: str, facts: Mapping[str, Any], not_known: List[str], depth: int = 0
+    ) -> Optional[str]:
+        """The unknown answer a derived fact cannot be computed without, if any."""
+        if fact in not_known:
+            return fact
+        spec = self._derived.get(fact)
+        if spec is None or depth > len(self._derived):
+            return None
+        names = [spec.of] if spec.of else [n for c in spec.conditions for n, _ in c.items()]
+        for name in names:
+            source = self._not_known_source(name, facts, not_known, depth + 1) if name else None
+            if source is not None:
+                return source
+        return None
+
+    def _any_answer(self, name: str, when: Condition) -> bool:
+        question = next((q for q in self.sop.questions if q.name == name), None)
+        matcher = dict(when.items()).get(name)
+        if question is None or matcher is None or matcher.in_ is None:
+            return False
+        values = [True, False] if question.kind == "yes_no" else [o.value for o in question.options]
+        return all(v in matcher.in_ for v in values)
+
+    def _not_known_warning(self, name: str) -> Optional[str]:
+        question = next((q for q in self.sop.questions if q.name == name), None)
+        if question is None:  # data slots are named by _result's "tidak punya" warning
+            return None
+        what = " ".join((question.short or question.text).split())
+        return (
+            f"Hasil cek belum diketahui: {what} Halaman SOP tidak mengatur kondisi ini: "
+            "konfirmasi ke TL, atau lakukan cek ini lalu ulangi kasusnya."
+        )
+
+    def _not_known_result(
+        self, name: str, facts: Mapping[str, Any], now: datetime, notes: Optional[List[str]]
+    ) -> SopResult:
+        extra = [w for w in [self._not_known_warning(name)] if w]
+        return self._result(
+            UNCERTAIN_OUTCOME, self._uncertain_outcome(), facts, now, [*extra, *(notes or [])]
+        )
 
     def _uncertain_outcome(self) -> Outcome:
         return Outcome.parse_obj(
@@ -492,6 +577,7 @@ class SopEngine:
         facts: Mapping[str, Any],
         now: datetime,
         notes: Optional[List[str]],
+        uncertain: bool = False,
     ) -> SopResult:
         steps = [
             render_template(s.text, facts)[0] for s in outcome.steps if holds(s.when, facts) is True
@@ -507,7 +593,7 @@ class SopEngine:
                 f"Halaman sumber sudah kedaluwarsa sejak {format_date(self.sop.expired_at)}: "
                 "pastikan ke TL bahwa alur ini masih berlaku.",
             )
-        uncertain = outcome.uncertain
+        uncertain = uncertain or outcome.uncertain
         assumed = facts.get(_HOUR_ASSUMED)
         if assumed is not None:
             name, start, end = assumed

@@ -27,6 +27,27 @@ NO_VALUE_HINT = (
 )
 
 
+# A check the agent cannot do or the customer cannot answer ("ga tau", "blm bisa dicek"):
+# never Ya or Tidak. Narrower than the data slots' way out: "tidak ada" answers a check.
+_NOT_YET = r"(?:tidak|tdk|tak|gak|ga|gk|g|nggak|ngga|enggak|engga|ndak|nda|belum|blm|blom|blum)"
+_CHECK_NOT_KNOWN_RE = re.compile(
+    rf"\b(?:{_NOT_YET}|kurang) (?:tau|tahu|taw|tw|ingat|inget|yakin|pasti)\b"
+    rf"|\b{_NOT_YET} (?:(?:bisa|bs|sempat|sempet) )?(?:di ?)?"
+    r"(?:cek|cek2|ceck|check|periksa|lihat|liat)\b"
+    r"|\b(?:gatau|gatw|gtau|gataw|gktau|gaktau|ngatau|entah|unknown)\b"
+)
+
+
+def check_not_known(raw: Any) -> bool:
+    """True when an answer to a check question says it is not known / cannot be checked:
+    typed text, or the way-out button's payload."""
+    if not isinstance(raw, str) or not raw.strip():
+        return False
+    if _payload_value(raw) == NO_VALUE:
+        return True
+    return bool(_CHECK_NOT_KNOWN_RE.search(_simplify(raw)))
+
+
 def known_validators() -> List[str]:
     return sorted(set(validators.VALIDATORS) | {CHOICE_VALIDATOR})
 
@@ -129,7 +150,10 @@ def validate_values(
         if name in questions:
             question = questions[name]
             if question.kind == "yes_no":
-                out[name] = value if isinstance(value, bool) else None
+                out[name] = value if isinstance(value, bool) or value == NO_VALUE else None
+                continue
+            if check_not_known(_text_of(value)):
+                out[name] = NO_VALUE
                 continue
             result = validate_choice(question.options, value)
             label = "Jawaban"

@@ -196,6 +196,8 @@ _ABBREVIATIONS: List[Tuple[str, str]] = [
     (r"yg", "yang"),
     (r"pkl", "pukul"),
     (r"td|tdi", "tadi"),
+    # "just now": today, the hour not said (asked when a rule needs it), like "tadi"
+    (r"barusan|brusan|baru\s+(?:saja|aja|sj)|br\s+(?:saja|aja|sj)", "tadi"),
     (r"mlm|malem|mlam", "malam"),
     (r"pgi|pg", "pagi"),
     (r"siank", "siang"),

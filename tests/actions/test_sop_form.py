@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.ask import question_message
+from actions.ask import CHECK_UNKNOWN_BUTTON, question_message
 from actions.cases import ActionOfferCases, ActionSopResult, ActionStartCase, ActionStopCase
 from actions.forms import ValidateSopForm
 from tests.actions.conftest import ROOT, make_tracker
@@ -220,7 +220,11 @@ async def test_yes_no_question_is_asked_with_buttons(
     message = dispatcher.messages[0]
     assert message["text"] == question_message(tracker, asked)["text"]
     assert message["text"].endswith("?")
-    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in message["buttons"]] == [
+        "/affirm",
+        "/deny",
+        CHECK_UNKNOWN_BUTTON["payload"],
+    ]
 
 
 def test_the_question_follows_the_active_sop_and_falls_back_to_the_first_sop() -> None:
@@ -233,7 +237,11 @@ def test_the_question_follows_the_active_sop_and_falls_back_to_the_first_sop() -
     assert none["text"] in {pulsa["text"], blocked["text"]}
     servo = question_message(make_tracker(slots={}), "check_servo_used")
     assert "servo" in servo["text"].lower()
-    assert [b["payload"] for b in servo["buttons"]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in servo["buttons"]] == [
+        "/affirm",
+        "/deny",
+        CHECK_UNKNOWN_BUTTON["payload"],
+    ]
 
 
 async def test_fallback_offers_likely_cases_with_readable_names(

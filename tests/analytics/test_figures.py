@@ -139,6 +139,21 @@ def test_cases_csv_masks_and_counts() -> None:
     assert ",pulsa_belum_masuk.fintech,tidak,down,2,30.0," in lines[1]
 
 
+def test_cases_behind_the_proxy_are_counted_with_the_agent_id() -> None:
+    events = [
+        {
+            **user("w-1", T0, "pulsa blm masuk", "pulsa_belum_masuk", "widget"),
+            "metadata": {"agent_id": "budi.cho"},
+        },
+        answer("w-1", T0 + 5, "pulsa_belum_masuk.fintech", "d" * 12),
+        user("w-2", T0 + 60, "pulsa blm masuk", "pulsa_belum_masuk", "widget"),
+        answer("w-2", T0 + 65, "pulsa_belum_masuk.fintech", "e" * 12),
+    ]
+    text = cases_csv(extract(events), date(2026, 11, 22), date(2026, 11, 22), WIB)
+    agents = [line.split(",")[1] for line in text.strip().split("\n")[1:]]
+    assert agents == ["budi.cho", "w-2"]  # without the proxy: the conversation
+
+
 def test_events_that_are_not_ours_are_ignored() -> None:
     junk = [
         {"event": "user"},
@@ -212,7 +227,48 @@ def test_bad_period_is_400(args: Dict[str, Any], fragment: str) -> None:
 )
 def test_auth(monkeypatch: pytest.MonkeyPatch, env_token: str, header: str, status: Any) -> None:
     monkeypatch.setenv("OPS_TOKEN", env_token)
+    monkeypatch.delenv("AGENT_PROXY_SECRET", raising=False)
     headers = {"authorization": header} if header else {}
+    if status is None:
+        check_auth(headers)
+        return
+    with pytest.raises(OpsError) as error:
+        check_auth(headers)
+    assert error.value.status == status
+
+
+PROXY_SECRET = "s" * 32
+TL = {"X-Agent-Proxy-Secret": PROXY_SECRET, "X-Agent-Id": "tl.rina", "X-Agent-Role": "tl"}
+
+
+@pytest.mark.parametrize(
+    "env_token, secret, headers, status",
+    [
+        ("", "", TL, 404),  # neither OPS_TOKEN nor the proxy identity: the page is off
+        ("", PROXY_SECRET, TL, None),
+        (TOKEN, PROXY_SECRET, TL, None),
+        ("", PROXY_SECRET, {}, 401),
+        ("", PROXY_SECRET, {**TL, "X-Agent-Role": ""}, 403),  # an agent's login
+        ("", PROXY_SECRET, {k: v for k, v in TL.items() if k != "X-Agent-Role"}, 403),
+        ("", PROXY_SECRET, {**TL, "X-Agent-Role": "agent"}, 403),
+        ("", PROXY_SECRET, {**TL, "X-Agent-Proxy-Secret": "x" * 32}, 403),  # forged
+        ("", PROXY_SECRET, {**TL, "X-Agent-Id": "bad name!"}, 403),
+        ("", PROXY_SECRET, {**TL, "X-Agent-Id": ""}, 403),
+        ("", PROXY_SECRET, {"authorization": f"Bearer {TOKEN}"}, 401),  # no OPS_TOKEN
+        (TOKEN, PROXY_SECRET, {"authorization": f"Bearer {TOKEN}"}, None),
+        (TOKEN, PROXY_SECRET, {"authorization": "Bearer wrong-token-of-24-chars!"}, 403),
+        (TOKEN, "", TL, 401),  # proxy headers without AGENT_PROXY_SECRET count for nothing
+    ],
+)
+def test_auth_by_the_proxy_identity_is_for_tls_only(
+    monkeypatch: pytest.MonkeyPatch,
+    env_token: str,
+    secret: str,
+    headers: Dict[str, str],
+    status: Any,
+) -> None:
+    monkeypatch.setenv("OPS_TOKEN", env_token)
+    monkeypatch.setenv("AGENT_PROXY_SECRET", secret)
     if status is None:
         check_auth(headers)
         return
@@ -320,3 +376,32 @@ def test_a_long_note_drops_whole_parts_and_keeps_the_tl_warning() -> None:
     assert note.endswith("… Konfirmasi ke TL.") and "KIP" not in note
     medium = interaction_note(_result(["Create tiket " * 15], "(DE)AKTIVASI " * 10))
     assert "Eskalasi: Tiket." in medium and "KIP" not in medium  # the KIP did not fit whole
+
+
+def test_senders_of_agent_reads_the_agent_id_of_user_messages() -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    from analytics.store import create_table, insert_event, senders_of_agent
+
+    engine = sa.create_engine("sqlite://")
+    create_table(engine)
+
+    def store(event: Dict[str, Any]) -> None:
+        assert insert_event(engine, json.dumps(event).encode())
+
+    mine = {"agent_id": "budi_cho"}
+    store({**user("w-aaaaaaaa", T0, "pulsa"), "metadata": mine})
+    store({**user("w-bbbbbbbb", T0 + 1, "pulsa"), "metadata": {"agent_id": "siti"}})
+    # "_" is no wildcard: budixcho is someone else
+    store({**user("w-cccccccc", T0 + 2, "pulsa"), "metadata": {"agent_id": "budixcho"}})
+    # the id in a bot text or in a REST conversation does not count
+    store({**answer("w-dddddddd", T0 + 3, "x.y", "f" * 12), "text": "budi_cho"})
+    store({**user("rest-1", T0 + 4, "pulsa"), "metadata": mine})
+    store({**user("w-eeeeeeee", T0 + 5, "halo budi_cho")})
+    store({**user("w-ffffffff", T0 + 6, "pulsa"), "metadata": mine})
+    store({**user("w-aaaaaaaa", T0 + 7, "lagi"), "metadata": mine})
+    assert senders_of_agent(engine, "budi_cho") == ["w-aaaaaaaa", "w-ffffffff"]
+    assert senders_of_agent(engine, "budi_cho", limit=1) == ["w-aaaaaaaa"]
+    assert senders_of_agent(engine, "nobody") == []

@@ -17,13 +17,14 @@ import ssl
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
 
+from tests.analytics import rabbit
 from tests.reliability import harness as h
 
 pytestmark = [
@@ -35,6 +36,7 @@ pytestmark = [
 ROOT = h.ROOT
 AGENT, PASSWORD = "budi.cho", "rahasia-budi-123"
 OTHER_AGENT, OTHER_PASSWORD = "siti", "rahasia-siti-456"
+TL, TL_PASSWORD = "rina.tl", "rahasia-rina-789"
 
 
 @dataclass
@@ -48,6 +50,12 @@ class Cluster:
     redis_db: int
     secret: str
     started_in: float
+    # what one test leaves for a later one (the module's tests run in order)
+    notes: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def analytics_db(self) -> str:
+        return f"{self.dbname}_analytics"  # cluster.sh's default ANALYTICS_DB_URL
 
     @property
     def auth(self) -> Tuple[str, str]:
@@ -97,6 +105,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     h.pg_create_database(dbname)
     redis_db = h.claim_redis_db()
     secret = h.new_secret()
+    if not rabbit.rabbit_available():
+        pytest.fail("RabbitMQ does not answer on 127.0.0.1:5672: run `make test-services`")
+    broker = rabbit.new_names("cluster")
     rasa_ports = [h.free_port(), h.free_port()]
     action_ports = [h.free_port(), h.free_port()]
     https_port = h.free_port()
@@ -116,8 +127,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "LOCK_REDIS_DB": str(redis_db),
             "LOCK_REDIS_PASSWORD": "",
             "AGENT_PROXY_SECRET": secret,
+            # this cluster's own exchange and queue, deleted afterwards
+            **rabbit.broker_env(broker["queue"], broker["exchange"]),
         }
     )
+    env.pop("ANALYTICS_DB_URL", None)
     for name, password in ((AGENT, PASSWORD), (OTHER_AGENT, OTHER_PASSWORD)):
         subprocess.run(
             [str(ROOT / "scripts" / "add_agent.sh"), name, str(workdir / "htpasswd")],
@@ -125,6 +139,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             check=True,
             capture_output=True,
         )
+    subprocess.run(
+        [str(ROOT / "scripts" / "add_agent.sh"), "--tl", TL, str(workdir / "htpasswd-tl")],
+        env=dict(env, AGENT_PASSWORD=TL_PASSWORD),
+        check=True,
+        capture_output=True,
+    )
     out = open(workdir / "cluster.out", "wb")  # noqa: SIM115
     start = time.monotonic()
     process = subprocess.Popen(
@@ -155,7 +175,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         out.close()
+        rabbit.delete(broker["queue"], broker["exchange"])
         h.pg_drop_database(dbname)
+        h.pg_drop_database(f"{dbname}_analytics")
         h.release_redis_db(redis_db)
 
 
@@ -220,6 +242,7 @@ def test_agent_completes_a_case_in_the_widget_through_nginx_on_both_instances(
         widget.open()
         sender = driver.execute_script("return localStorage.getItem('asistenSop.sender')")
         assert sender and sender.startswith("w-")
+        cluster.notes["widget_sender"] = sender
         widget.type("pelanggan isi pulsa 50rb via gopay di mytelkomsel tp blm masuk")
         widget.type("0812-3456-7890")
         widget.type("kemarin jam 3 sore")
@@ -376,6 +399,128 @@ def test_servers_listen_on_loopback_only(cluster: Cluster) -> None:
         assert _listening(port) == [loopback], (port, _listening(port))
 
 
+def _analytics_user_texts(cluster: Cluster, sender: str) -> List[str]:
+    connection = h.pg_connect(cluster.analytics_db)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+            events = [json.loads(data) for (data,) in cursor.fetchall()]
+    finally:
+        connection.close()
+    return [e.get("text") for e in events if e.get("event") == "user"]
+
+
+def test_one_analytics_consumer_stores_the_events_of_both_instances(cluster: Cluster) -> None:
+    """Both instances publish to the cluster's own RabbitMQ exchange; the one consumer
+    cluster.sh starts stores every event in the analytics database (not the tracker's)."""
+    consumers = [
+        pid
+        for pid in cluster.session_pids()
+        if b"analytics.consumer" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert len(consumers) == 1, consumers
+    sender = f"cl-{uuid.uuid4().hex[:8]}"
+    texts = ["plg isi pulsa 50rb di indomaret blm masuk", "081234567890", "kemarin jam 3 sore"]
+    for text in texts:
+        answer = requests.post(
+            f"{cluster.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            auth=cluster.auth,
+            verify=False,
+            timeout=60,
+        )
+        assert answer.status_code == 200 and answer.json(), answer.text
+    assert "SN" in answer.json()[0]["text"]
+    deadline = time.monotonic() + 30
+    while _analytics_user_texts(cluster, sender) != texts and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _analytics_user_texts(cluster, sender) == texts
+    # nginx sent the turns to both instances (round robin), so both published
+    turns = [line for line in cluster.access_log() if "POST /webhooks/rest/webhook" in line]
+    upstreams = {line.rsplit("upstream=", 1)[1].split()[0] for line in turns[-3:]}
+    assert upstreams == {f"127.0.0.1:{port}" for port in cluster.rasa_ports}, turns[-3:]
+
+
+def _get(cluster: Cluster, path: str, auth: Any = None, **headers: str) -> requests.Response:
+    return requests.get(
+        f"{cluster.url}{path}", auth=auth, headers=headers, verify=False, timeout=60
+    )
+
+
+def _wait_for(check: Any, timeout: float = 30) -> Any:
+    """The consumer stores the events a moment after the answer: poll, never sleep blindly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
+
+
+def test_ops_page_behind_the_proxy_is_for_tl_logins_only(cluster: Cluster) -> None:
+    """No OPS_TOKEN in the cluster: the TL logs in at nginx (htpasswd-tl), nginx passes the TL
+    with the shared secret; an agent's login gets 403, no login 401."""
+    tl = (TL, TL_PASSWORD)
+    assert _get(cluster, "/ops/").status_code == 401
+    assert _get(cluster, "/ops/cases.csv").status_code == 401
+    assert _get(cluster, "/ops/", (TL, "wrong-password")).status_code == 401
+    for path in ("/ops/", "/ops/cases.csv", "/ops/data.json"):
+        assert _get(cluster, path, cluster.auth).status_code == 403, path
+        # a role header of the agent's own is dropped by nginx
+        assert _get(cluster, path, cluster.auth, **{"X-Agent-Role": "tl"}).status_code == 403
+    page = _get(cluster, "/ops/", tl)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+
+    def agent_rows() -> List[Dict[str, str]]:
+        import csv
+        import io
+
+        answer = _get(cluster, "/ops/cases.csv", tl)
+        assert answer.status_code == 200, answer.text
+        rows = list(csv.DictReader(io.StringIO(answer.text)))
+        return [row for row in rows if row["agent"] == AGENT and row["channel"] == "widget"]
+
+    # the case the agent completed in the widget (first test), counted with the agent id
+    rows = _wait_for(agent_rows)
+    assert len(rows) == 1, rows
+    assert rows[0]["sop"] and rows[0]["case_id"].startswith(rows[0]["sop"] + ".")
+    assert rows[0]["msisdn"] == "0812****7890"
+    # the figures too, for the TL only
+    data = _get(cluster, "/ops/data.json", tl)
+    assert data.status_code == 200 and data.json()
+
+
+def test_history_lists_the_agents_own_conversations_only(cluster: Cluster) -> None:
+    """Behind the proxy the widget's history comes from the agent id, not only from the
+    browser's own list; another agent's conversation never shows, even when asked for."""
+    sender = cluster.notes.get("widget_sender")
+    assert sender, "the widget test runs first"
+    cases = "/webhooks/feedback/cases"
+
+    def own() -> List[Dict[str, Any]]:
+        answer = _get(cluster, cases, cluster.auth)  # a new browser: no senders of its own
+        assert answer.status_code == 200, answer.text
+        return [c for c in answer.json()["conversations"] if c["sender"] == sender]
+
+    listed = _wait_for(own)
+    assert len(listed) == 1 and listed[0]["msisdn"] == "0812****7890", listed
+    other = (OTHER_AGENT, OTHER_PASSWORD)
+    theirs = _get(cluster, f"{cases}?sender={sender}", other)
+    assert theirs.status_code == 200 and theirs.json()["conversations"] == [], theirs.text
+    assert _get(cluster, cases).status_code == 401
+    # nor can the other agent give feedback on that answer
+    answer_id = str(listed[0]["answer_id"])
+    forged = requests.post(
+        f"{cluster.url}/webhooks/feedback/",
+        json={"sender": sender, "answer_id": answer_id, "kind": "down"},
+        auth=other,
+        verify=False,
+        timeout=60,
+    )
+    assert forged.status_code == 403, forged.text
+    assert own()[0]["feedback"] is None
+
+
 def _rasa_pid(cluster: Cluster, port: int) -> int:
     for pid in cluster.session_pids():
         try:
@@ -417,7 +562,8 @@ def test_an_instance_that_crashes_is_bypassed_and_started_again(cluster: Cluster
 
 def test_ctrl_c_stops_the_whole_cluster(cluster: Cluster) -> None:
     """Also while instance 1 is still loading its model after the crash above."""
-    assert len(cluster.session_pids()) >= 5  # cluster.sh, 2 x (run.sh, rasa, actions), nginx
+    # cluster.sh, 2 x (run.sh, rasa, actions), nginx, the analytics consumer
+    assert len(cluster.session_pids()) >= 6
     before = len(cluster.log())
     os.killpg(cluster.process.pid, signal.SIGINT)
     try:

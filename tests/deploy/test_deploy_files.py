@@ -46,7 +46,14 @@ def test_units_name_what_a_server_needs(unit: Path) -> None:
 
 def test_env_templates_hold_no_secret() -> None:
     env = (DEPLOY / "assistant.env.example").read_text(encoding="utf-8")
-    for name in ("TRACKER_DB_PASSWORD", "LOCK_REDIS_PASSWORD", "AGENT_PROXY_SECRET"):
+    for name in (
+        "TRACKER_DB_PASSWORD",
+        "LOCK_REDIS_PASSWORD",
+        "AGENT_PROXY_SECRET",
+        "RABBITMQ_PASSWORD",
+        "ANALYTICS_DB_URL",
+        "OPS_TOKEN",
+    ):
         assert re.search(rf"^{name}=$", env, re.M), name
     # every variable endpoints.production.yml needs is in the two templates
     instance = (DEPLOY / "instance.env.example").read_text(encoding="utf-8")
@@ -100,7 +107,9 @@ def test_cluster_site_is_the_shipped_site_with_other_paths_and_ports(tmp_path: P
     # every location of the shipped site is there, with the same logins
     locations = re.findall(r"location [^{]+\{", shipped)
     assert locations and locations == re.findall(r"location [^{]+\{", site)
-    assert site.count("auth_basic_user_file") == shipped.count("auth_basic_user_file") == 3
+    # the four agents' locations, the ops page (TLs) and its fallback for other logins
+    assert site.count("auth_basic_user_file") == shipped.count("auth_basic_user_file") == 6
+    assert site.count("/htpasswd-tl;") == 1
 
 
 @pytest.mark.parametrize(

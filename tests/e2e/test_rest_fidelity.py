@@ -102,3 +102,26 @@ def test_callback_opening_facts_are_used_and_the_hour_is_asked(servers: Servers)
     assert result["case_id"] == "callback.callback_interaksi_dan_case_diketahui"
     assert not any("terlewati" in w for w in result["warnings"])
     assert len(seen) == len(set(seen)) or all(seen.count(t) == 1 for t in seen if "Catatan" in t)
+
+
+@pytest.mark.parametrize(
+    "not_known", ["ga tau", "blm bisa dicek", '/inform{"choice": "tidak_ada"}']
+)
+def test_a_check_nobody_can_answer_is_never_tidak(servers: Servers, not_known: str) -> None:
+    # typed "ga tau" is classified deny; it must not become "Tidak" (belum diambil kurir →
+    # FOS escalation), nor may the order of the rules pick a later branch in its place
+    result, seen = talk(
+        servers,
+        "GOL delivery incident, kurir sicepat reguler",
+        [
+            ("email", "wulan.k@contoh.id"),
+            ("order id", "GOL9081726"),
+            ("tombol lanjut", "tidak"),
+            ("tanggal dan jam order", "10/11/2026 08.15"),
+            ("jenis pengiriman", "reguler"),
+            ("diambil oleh kurir", not_known),  # before "kurir": matched in order
+            ("kurir yang dipilih", "sicepat"),
+        ],
+    )
+    assert result["case_id"] == "grapari_online.tidak_tercakup", result["case_id"]
+    assert any("Hasil cek belum diketahui" in w for w in result["warnings"])

@@ -15,7 +15,7 @@ import pytest
 from sop_engine.engine import NO_VALUE, Need, SopEngine, SopResult
 from sop_engine.loader import default_registry
 from sop_engine.render import result_payload, result_text
-from sop_engine.slot_values import NO_VALUE_HINT, validate_values
+from sop_engine.slot_values import NO_VALUE_HINT, check_not_known, validate_values
 
 WIB = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=WIB)
@@ -341,3 +341,90 @@ def test_unknown_hour_shows_the_known_day_not_an_invented_time_and_warns_once() 
     assert branch(r) == "pending_verification_reguler_tunggu"
     assert "antara 00.00-23.59" in " ".join(r.steps)
     assert not any("Jam order: pelanggan tidak punya" in w for w in r.warnings)
+
+
+# --------------------------------------------------------------- check not known
+def test_an_unknown_check_answer_ends_in_konfirmasi_ke_tl_not_a_branch() -> None:
+    engine = default_registry().by_id["grapari_online"]
+    slots = {
+        "gol_case": "delivery_incident",
+        "email": "rina.s@contoh.id",
+        "order_id": "GOL7788123",
+        "event_time": "2026-11-10T13:15:00+07:00",
+        "delivery_type": "reguler",
+        "courier": "jne",
+        "check_gol_tombol_lanjut_tidak_muncul": False,
+        "check_gol_diambil_kurir": NO_VALUE,
+    }
+    result = engine.evaluate(slots, datetime.fromisoformat("2026-11-22T10:00:00+07:00"))
+    assert isinstance(result, SopResult)
+    assert result.case_id == "grapari_online.tidak_tercakup"
+    assert result.uncertain and result.escalation is None
+    assert any("Pesanan sudah diambil oleh kurir" in w and "TL" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("tidak tahu", True),
+        ("ga tau", True),
+        ("gatau kak", True),
+        ("belum dicek", True),
+        ("blm bisa dicek", True),
+        ("blm sempat cek", True),
+        ("kurang tau", True),
+        ("tidak", False),
+        ("tidak ada", False),
+        ("belum", False),
+        ("ya sudah", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_check_not_known_words(text: Any, expected: bool) -> None:
+    assert check_not_known(text) is expected
+
+
+def test_an_unknown_order_date_never_claims_the_sla_has_passed() -> None:
+    # the SLA rule cannot be decided without the order date: no FOS escalation "sudah
+    # mencapai batas SLA" on a date nobody knows
+    engine = default_registry().by_id["grapari_online"]
+    slots = {
+        "gol_case": "delivery_incident",
+        "email": "sari.w@contoh.id",
+        "order_id": "GOL4400912",
+        "event_time": NO_VALUE,
+        "delivery_type": "instant",
+        "courier": "gosend",
+        "check_gol_tombol_lanjut_tidak_muncul": False,
+        "check_gol_diambil_kurir": False,
+    }
+    result = engine.evaluate(slots, datetime.fromisoformat("2026-11-22T10:00:00+07:00"))
+    assert isinstance(result, SopResult)
+    assert result.case_id == "grapari_online.tidak_tercakup", result.case_id
+    assert not any("batas SLA" in s for s in result.steps)
+    assert any("Tanggal dan jam order" in w and "TL" in w for w in result.warnings)
+
+
+def test_a_check_any_answer_accepts_not_known_with_a_warning() -> None:
+    slots: Dict[str, Any] = {
+        "imes_product": "astinet",
+        "check_imes_data_pelanggan": "account_number",
+        "account_number": "5512093",
+        "check_imes_multi_sid": NO_VALUE,
+        "check_imes_kanal_kontak": "non_voice",
+        "check_imes_am_tidak_respon": True,
+    }
+    result = IMES.evaluate(slots, NOW)
+    assert isinstance(result, SopResult)
+    assert result.case_id == "imes_tagihan.koordinasi_dengan_eos"
+    assert result.uncertain
+    assert any("Hasil cek belum diketahui" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("said", ["barusan", "baru aja", "br saja"])
+def test_a_call_dropped_just_now_is_read_and_its_hour_asked(said: str) -> None:
+    slots = {"callback_case": "call_hening", **typed(CALLBACK, event_time=said)}
+    assert CALLBACK.evaluate(
+        {**slots, "check_cb_agent_kedua": False, "check_cb_history_tiket": False}, NOW
+    ) == Need("slot", "event_hour")
