@@ -1,18 +1,23 @@
 """Canonical entity values out of the model, and identifiers named by their context.
 
-Runs after the entity extractors and ``EntitySynonymMapper``. For every entity:
+Runs after the entity extractors and ``EntitySynonymMapper`` (docs/nlu-report.md has the
+measurements behind each rule). For every entity:
 
 * canonical entities (``channel``, ``gol_case``, ``callback_case``, ``layanan``,
   ``imes_product``, and the project's ``courier`` / ``delivery_type``) get their contract value
   through the shared normaliser (``sop_engine.normaliser.canonical``: slang table +
   ``sop/vocabulary.yaml``). A span the vocabulary does not name ("kartunya udh nyala tp ga
   bisa dipake nelpon") gets the value of the most similar span annotated in the training data
-  (character n-grams of the normalised text, cosine >= ``min_similarity``). Anything else keeps
-  its text and carries ``"in_vocabulary": false`` so the form's validator can note it.
+  (character n-grams of the normalised text, cosine >= ``min_similarity``). Otherwise an open
+  list (channel, courier) keeps the text with ``"in_vocabulary": false`` so the form's
+  validator can note it; on the closed case lists the fragment is dropped.
   A span naming two channels ("gopay di mytsel") yields one entity per value.
+* a case value only counts in its own case's messages (and ``inform``), one per message; a
+  case message without one gets the value of the most similar training message.
 * identifiers (``order_id``, ``sid``, ``account_number``, ``transaction_id``) are re-labelled
   by the label in front of them and their shape (``sop_engine.normaliser.identifier_entity``):
-  "trx 8812..." is a transaction ID, "akun 441122" an account number, "OID/77120-AB" an order ID.
+  "trx 8812..." is a transaction ID, "akun 441122" an account number, "OID/77120-AB" an order
+  ID; a labelled code no extractor found is added, one too short for the form is dropped.
 """
 
 from __future__ import annotations
