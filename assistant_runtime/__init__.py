@@ -6,7 +6,11 @@
                                         falling back to memory; clear error when the
                                         database is down at start.
 * :mod:`assistant_runtime.lock_store`   Redis lock store with atomic tickets (two Rasa
-                                        instances) and a clear error when Redis is down.
+                                        instances), short renewed leases, bounded waits,
+                                        Redis calls off the event loop, and a clear error
+                                        when Redis is down.
+* :mod:`assistant_runtime.turns`        one truth per turn: no save after a lost lease,
+                                        resends answered with the saved reply.
 * :mod:`assistant_runtime.hooks`        action server down or slow -> a short Indonesian
                                         "system busy" answer instead of an empty 200; a
                                         failing store -> the same answer and a log line.

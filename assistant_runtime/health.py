@@ -1,7 +1,9 @@
 """Health of the Rasa server's dependencies and its ``GET /health`` route.
 
 The stores and the action-call hook report here what they saw last (:data:`STATUS`); the
-route also checks each dependency live, with short timeouts:
+route also checks each dependency live, all at once, each within
+:data:`CHECK_TIMEOUT_SECONDS` (a store that does not answer in time is ``slow``), so the
+route answers within a second even when a store hangs:
 
 * ``tracker_store``: one ``SELECT 1`` (SQLite or PostgreSQL);
 * ``lock_store``: ``PING`` when it is Redis (``in_memory`` otherwise);
@@ -10,7 +12,7 @@ route also checks each dependency live, with short timeouts:
 
 HTTP 200 ``{"status": "ok"}`` when all are fine; 200 ``"degraded"`` when only the action
 server is unavailable (the server still answers, with the "system busy" message); 503
-``"failing"`` when a store is down or no model is loaded. The body names components and
+``"failing"`` when a store is down or slow, or no model is loaded. The body names components and
 states only, never hosts, ports or credentials.
 """
 
@@ -21,11 +23,11 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 logger = logging.getLogger(__name__)
 
-CHECK_TIMEOUT_SECONDS = 3.0
+CHECK_TIMEOUT_SECONDS = 0.8  # each check; /health answers within a second
 
 
 @dataclass
@@ -68,16 +70,38 @@ class RuntimeStatus:
 STATUS = RuntimeStatus()
 
 
-async def _run_check(check: Callable[[], Any]) -> Optional[str]:
-    """Runs a blocking check in a thread; returns None when fine, else a short reason."""
+async def _run_check(check: Callable[[], Any]) -> Tuple[str, str]:
+    """Runs a blocking check in a thread of its own; ``("ok" | "down" | "slow", reason)``.
+
+    A thread per check, not a shared pool: a frozen store keeps its thread until the
+    store's socket timeout, and must not delay the next health check or any other work.
+    """
     loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()  # type: ignore[type-arg]
+
+    def deliver(result: Optional[BaseException]) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    def target() -> None:
+        try:
+            check()
+            result: Optional[BaseException] = None
+        except Exception as error:  # any failure of the dependency is reported, not raised
+            result = error
+        try:
+            loop.call_soon_threadsafe(deliver, result)
+        except RuntimeError:  # the loop closed meanwhile
+            pass
+
+    threading.Thread(target=target, name="health-check", daemon=True).start()
     try:
-        await asyncio.wait_for(loop.run_in_executor(None, check), CHECK_TIMEOUT_SECONDS)
-        return None
+        error = await asyncio.wait_for(asyncio.shield(future), CHECK_TIMEOUT_SECONDS)
     except asyncio.TimeoutError:
-        return f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"
-    except Exception as error:  # any failure of the dependency is reported, not raised
-        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        return "slow", f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"
+    if error is None:
+        return "ok", ""
+    return "down", f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def _underlying(store: Any) -> Any:
@@ -94,9 +118,9 @@ async def check_tracker_store(agent: Any) -> Dict[str, Any]:
     ping = getattr(store, "ping", None)
     if ping is None:
         return {"state": "unchecked", "type": type(store).__name__}
-    reason = await _run_check(ping)
-    STATUS.report("tracker_store", reason is None, reason or "")
-    return {"state": "ok" if reason is None else "down", "type": type(store).__name__}
+    state, reason = await _run_check(ping)
+    STATUS.report("tracker_store", state == "ok", reason)
+    return {"state": state, "type": type(store).__name__}
 
 
 async def check_lock_store(agent: Any) -> Dict[str, Any]:
@@ -104,9 +128,9 @@ async def check_lock_store(agent: Any) -> Dict[str, Any]:
     red = getattr(store, "red", None)
     if red is None:
         return {"state": "ok", "type": type(store).__name__}
-    reason = await _run_check(red.ping)
-    STATUS.report("lock_store", reason is None, reason or "")
-    return {"state": "ok" if reason is None else "down", "type": type(store).__name__}
+    state, reason = await _run_check(red.ping)
+    STATUS.report("lock_store", state == "ok", reason)
+    return {"state": state, "type": type(store).__name__}
 
 
 async def check_action_server(agent: Any) -> Dict[str, Any]:
@@ -132,11 +156,14 @@ async def health_report(agent: Any) -> Dict[str, Any]:
     model_ready = bool(agent is not None and agent.is_ready())
     checks: Dict[str, Any] = {"model": {"state": "ok" if model_ready else "not_loaded"}}
     if agent is not None:
-        checks["tracker_store"] = await check_tracker_store(agent)
-        checks["lock_store"] = await check_lock_store(agent)
-        checks["action_server"] = await check_action_server(agent)
+        # at once, each bounded: the answer comes within about CHECK_TIMEOUT_SECONDS
+        tracker, lock, action = await asyncio.gather(
+            check_tracker_store(agent), check_lock_store(agent), check_action_server(agent)
+        )
+        checks.update(tracker_store=tracker, lock_store=lock, action_server=action)
     failing = not model_ready or any(
-        checks.get(name, {}).get("state") == "down" for name in ("tracker_store", "lock_store")
+        checks.get(name, {}).get("state") in ("down", "slow")
+        for name in ("tracker_store", "lock_store")
     )
     degraded = checks.get("action_server", {}).get("state") == "unavailable"
     status = "failing" if failing else "degraded" if degraded else "ok"

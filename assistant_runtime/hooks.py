@@ -17,8 +17,11 @@ With :func:`install`:
   is back, the agent resends the message and the conversation continues;
 * a tracker store or lock store failure (:mod:`assistant_runtime.tracker_store`,
   :mod:`assistant_runtime.lock_store`) is not wrapped into Rasa's fail-safe in-memory store;
-  the agent gets the same busy answer (HTTP 200, never 5xx), the error is logged and
-  ``GET /health`` reports it;
+  the agent gets the same busy answer (HTTP 200, never 5xx) and nothing else of that turn
+  (it was not saved), the error is logged and ``GET /health`` reports it;
+* one truth per turn (:mod:`assistant_runtime.turns`): a resend of a message already
+  processed (same client message id, or same text while its reply may not have been
+  delivered) is answered with the saved reply instead of running again;
 * a tracker store ``type`` that cannot be imported stops the server instead of silently
   using the in-memory store;
 * ``GET /health`` is added to the Rasa server (:mod:`assistant_runtime.health`) and every
@@ -39,6 +42,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.shared.exceptions import RasaException
 
+from assistant_runtime import turns
 from assistant_runtime.busy import BUSY_RESPONSE, busy_text
 from assistant_runtime.health import STATUS
 
@@ -214,7 +218,14 @@ def _store_errors() -> tuple:  # type: ignore[type-arg]
 
 
 def _patch_agent() -> None:
+    import rasa
     from rasa.core.agent import Agent
+
+    if not rasa.__version__.startswith("3.6."):
+        raise RuntimeError(
+            f"assistant_runtime.hooks: Agent.handle_message is replaced for Rasa 3.6, "
+            f"found {rasa.__version__}; check rasa/core/agent.py and update the hook"
+        )
 
     original_create = Agent._create_tracker_store
     original_handle = Agent.handle_message
@@ -228,16 +239,47 @@ def _patch_agent() -> None:
         return original_create(store, domain)
 
     async def handle_message(self: Agent, message: Any) -> Any:
-        try:
+        # Stock body: ``async with self.lock_store.lock(id): return await
+        # self.processor.handle_message(message)``. Added: a resend of a processed message is
+        # answered with the saved reply, and a turn that was not saved shows the busy
+        # answer alone (assistant_runtime/turns.py).
+        if not self.is_ready():
             return await original_handle(self, message)
+        turns.use_client_message_id(message)
+        try:
+            async with self.lock_store.lock(message.sender_id):
+                lease = turns.CURRENT_LEASE.get()
+                if lease is not None:
+                    lease.message_id, lease.text = message.message_id, message.text
+                reply = await turns.saved_reply(self, message, lease)
+                if reply is not None:
+                    logger.info(
+                        "conversation '%s': message already processed, saved reply sent again",
+                        message.sender_id,
+                    )
+                    await turns.send_saved_reply(message, reply)
+                    result = getattr(message.output_channel, "messages", None)
+                else:
+                    result = await self.processor.handle_message(message)
+                written = lease is not None and (lease.mark_written or reply is not None)
+                if lease is not None and lease.clear_mark is not None and written:
+                    try:  # the reply goes to the channel now: a same-text message is new
+                        await lease.clear_mark()
+                    except _store_errors() as error:
+                        logger.warning("pending-reply mark not cleared: %s", error)
+                return result
         except _store_errors() as error:
             logger.error(
                 "conversation '%s': message not handled, store unavailable: %s",
                 message.sender_id,
                 str(error).splitlines()[0] if str(error) else type(error).__name__,
             )
+            turns.discard_collected(message.output_channel)
             await send_busy(message.output_channel, message.sender_id, self.domain)
             return None
+        except Exception:
+            turns.discard_collected(message.output_channel)  # not saved: no half answer
+            raise
 
     _replace(Agent, "_create_tracker_store", staticmethod(_create_tracker_store))
     _replace(Agent, "handle_message", handle_message)

@@ -14,7 +14,9 @@ in endpoints*.yml):
 * raises :class:`TrackerStoreUnavailable` when a read or a write fails; the hooks
   (:mod:`assistant_runtime.hooks`) do not wrap it into the fail-safe store, answer the agent
   with the "system busy" message, log an error and report it on ``GET /health``;
-* reconnects by itself when the database is back (``pool_pre_ping``).
+* reconnects by itself when the database is back (``pool_pre_ping``);
+* refuses to save a turn whose Redis lock lease may have expired
+  (:func:`assistant_runtime.turns.check_lease_before_save`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, valid
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-from assistant_runtime import hooks
+from assistant_runtime import hooks, turns
 from assistant_runtime.health import STATUS
 
 logger = logging.getLogger(__name__)
@@ -186,6 +188,9 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        # A turn whose lock lease may have passed to another instance is not saved (the
+        # agent gets the busy answer); see assistant_runtime/turns.py.
+        await turns.check_lease_before_save(tracker.sender_id)
         try:
             await super().save(tracker)
         except sa.exc.SQLAlchemyError as error:

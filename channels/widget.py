@@ -65,8 +65,9 @@ def valid_sender(sender: str) -> bool:
 
 
 def widget_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:
-    """Keeps only what the page may send: the title of a pressed button (``display``) and
-    the token of the question it answers (``question``)."""
+    """Keeps only what the page may send: the title of a pressed button (``display``), the
+    token of the question it answers (``question``) and a client message id (``message_id``:
+    a retry with the same id gets the saved reply, assistant_runtime/turns.py)."""
     kept: Dict[str, Any] = {}
     display = metadata.get("display")
     if isinstance(display, str) and display.strip():
@@ -74,6 +75,9 @@ def widget_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:
     question = metadata.get("question")
     if isinstance(question, str) and QUESTION_RE.match(question):
         kept["question"] = question
+    message_id = metadata.get("message_id")
+    if isinstance(message_id, str) and message_id.strip():
+        kept["message_id"] = message_id.strip()[:200]
     return kept
 
 

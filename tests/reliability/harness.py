@@ -233,6 +233,7 @@ class ActionProxy:
         self.mode = "pass"  # pass | slow | error | drop
         self.delay = 0.0
         self.calls = 0
+        self.posts = 0  # action calls only (not health checks)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -279,6 +280,7 @@ class ActionProxy:
                     pass  # the client gave up (timeout): fine
 
             def do_POST(self) -> None:  # noqa: N802
+                proxy.posts += 1
                 self._forward("POST")
 
             def do_GET(self) -> None:  # noqa: N802
