@@ -26,10 +26,9 @@ import hashlib
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import spacy
-import yaml
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -37,7 +36,16 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-DEFAULT_SLANG_FILE = Path(__file__).with_name("slang.yaml")
+from sop_engine.normaliser import (  # noqa: F401 (re-exported for the tests)
+    SLANG_PATH,
+    UNITS,
+    SlangNormalizer,
+    code_shape,
+    load_slang,
+    number_shape,
+)
+
+DEFAULT_SLANG_FILE = SLANG_PATH
 
 # Keep these three patterns identical to the `regex:` entries of the same names in
 # data/nlu/regex_lookup.yml (a unit test compares them).
@@ -51,7 +59,11 @@ EMAIL_PATTERN = (
     r"(?![\w-])"
 )
 # letters/digits joined by "-" or "_" (m-kios, GOL-2311-88812, abu-abu, 22-11-2025)
-COMPOUND_PATTERN = r"(?<![\w-])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+(?![\w-])"
+COMPOUND_PATTERN = (
+    r"(?<![\w-])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+(?![\w-])"
+    # codes with "/" that mix letters and digits (OID/77120-AB); dates and "voice/sms" stay split
+    r"|(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-Za-z])[A-Za-z0-9]+(?:[-_/][A-Za-z0-9]+)+(?![\w/-])"
+)
 
 # IGNORECASE like RegexEntityExtractor with `case_sensitive: false` (config.yml)
 PROTECTED_PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
@@ -69,144 +81,13 @@ _AFTER_ENGLISH_NO = frozenset(
     | NEGATIONS
 )
 
-# unit suffixes glued to a number: "100k", "1jt", "3sore", "2hr", "3x"
-_UNITS = {
-    "k": "ribu",
-    "rb": "ribu",
-    "rbu": "ribu",
-    "ribu": "ribu",
-    "jt": "juta",
-    "jta": "juta",
-    "juta": "juta",
-    "gb": "gb",
-    "mb": "mb",
-    "hr": "hari",
-    "hari": "hari",
-    "jam": "jam",
-    "mnt": "menit",
-    "menit": "menit",
-    "pagi": "pagi",
-    "siang": "siang",
-    "sore": "sore",
-    "malam": "malam",
-    "mlm": "malam",
-    "x": "kali",
-    "an": "an",
-}
-_NUMBER_UNIT = re.compile(r"^(\d+(?:[.,]\d+)?)([a-z]+)$")
-_NUMBER = re.compile(r"^[.,]?\d[\d.,:]*$")
-_ELONGATION = re.compile(r"([a-z])\1{2,}")
-_REDUPLICATION = re.compile(r"^([a-z]{2,})2$")
-_CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9@._%+-]{5,}$")
-
-
 # the lemma of a protected span names its kind: the featurizers see "msisdnnum" for every
 # phone number, whatever its format, instead of digits that look like any other number
 PROTECTED_LEMMAS = {"msisdn": "msisdnnum", "serial_number": "serialnum", "email": "emailaddr"}
 
 
-def number_shape(text: str) -> str:
-    """Lemma of a number: short numbers stay, long ones become a length class.
-
-    "50" -> "50", "50000" -> "numlen5", "4861675" -> "numlen7", "835221950" -> "numlen9",
-    "2026112212345678901" -> "numlen13"; with separators the shape keeps them:
-    "50.000" -> "dd.ddd", "14.30" -> "dd.dd". CountVectorsFeaturizer replaces pure digits by
-    __NUMBER__ anyway, so the length (SID vs account number vs nominal) would be lost.
-    """
-    stripped = text.strip(".,:")
-    if stripped.isdigit():
-        n = len(stripped)
-        if n <= 4:
-            return stripped
-        return (
-            "numlen5" if n <= 6 else "numlen7" if n <= 8 else "numlen9" if n <= 12 else "numlen13"
-        )
-    return re.sub(r"\d", "d", stripped)
-
-
-def code_shape(text: str) -> str:
-    """Lemma of an ID / code mixing letters and digits: digit runs become "0".
-
-    "MT23112214520012" -> "mt0", "gol-2311-88812" -> "gol-0-0": the featurizers see the
-    shape of a transaction or order ID instead of thousands of random digit n-grams.
-    """
-    return re.sub(r"\d+", "0", text.lower())
-
-
-def load_slang(path: Optional[Path] = None) -> Tuple[Dict[str, str], frozenset]:
-    """Reads the slang map and the "-nya" stems from a YAML file."""
-    data = yaml.safe_load(Path(path or DEFAULT_SLANG_FILE).read_text(encoding="utf-8")) or {}
-    slang = {str(k).lower(): str(v).lower() for k, v in (data.get("slang") or {}).items()}
-    for key, value in slang.items():
-        if not value.strip():
-            raise ValueError(f"slang map entry {key!r} maps to an empty string")
-    stems = frozenset(str(s).lower() for s in (data.get("nya_stems") or []))
-    return slang, stems
-
-
 def _is_punctuation(text: str) -> bool:
     return all(unicodedata.category(ch).startswith("P") for ch in text)
-
-
-class SlangNormalizer:
-    """Maps one token text to its normalised, lower-cased form (never empty)."""
-
-    def __init__(
-        self, slang: Dict[str, str], nya_stems: Iterable[str] = (), extra: Optional[Dict] = None
-    ) -> None:
-        self.slang = dict(slang)
-        if extra:
-            self.slang.update({str(k).lower(): str(v).lower() for k, v in extra.items()})
-        self.nya_stems = frozenset(nya_stems)
-
-    @classmethod
-    def from_file(
-        cls, path: Optional[Path] = None, extra: Optional[Dict] = None
-    ) -> SlangNormalizer:
-        slang, stems = load_slang(path)
-        return cls(slang, stems, extra)
-
-    def word(self, text: str) -> str:
-        """Normalises a single word (no protected-span logic)."""
-        lowered = text.lower()
-        if lowered in self.slang:
-            return self.slang[lowered]
-        if _NUMBER.match(lowered):
-            return number_shape(lowered)
-        collapsed = _ELONGATION.sub(r"\1", lowered)
-        if collapsed in self.slang:
-            return self.slang[collapsed]
-        match = _NUMBER_UNIT.match(collapsed)
-        if match and match.group(2) in _UNITS:
-            return f"{re.sub(r'[^0-9]', '', match.group(1))} {_UNITS[match.group(2)]}"
-        match = _REDUPLICATION.match(collapsed)
-        if match:
-            return self.word(match.group(1))
-        if _CODE.match(lowered):
-            return code_shape(lowered)
-        if collapsed.endswith("nya") and collapsed[:-3] in self.nya_stems:
-            return self.word(collapsed[:-3])
-        return collapsed
-
-    def compound(self, text: str) -> str:
-        """Normalises letters/digits joined by '-' or '_'."""
-        lowered = text.lower()
-        if lowered in self.slang:
-            return self.slang[lowered]
-        parts = [p for p in re.split(r"[-_]", lowered) if p]
-        if any(ch.isdigit() for ch in lowered):
-            return code_shape(lowered)  # an ID / a date: one code, digits as "0"
-        joined = "".join(parts)
-        if joined in self.slang:
-            return self.slang[joined]
-        if len(parts) == 2 and parts[0] == parts[1]:  # reduplication: abu-abu, kartu-kartu
-            return self.word(parts[0])
-        return " ".join(self.word(p) for p in parts)
-
-    def protected(self, text: str, kind: str) -> str:
-        if kind in PROTECTED_LEMMAS:
-            return PROTECTED_LEMMAS[kind]
-        return self.compound(text)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -220,7 +101,7 @@ class IndonesianTokenizer(Tokenizer):
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
-            # YAML file with `slang:` and `nya_stems:`; None = nlu_components/slang.yaml
+            # YAML with `slang:` and `nya_stems:`; None = sop_engine/slang.yaml (shared table)
             "slang_file": None,
             # extra slang entries from config.yml, e.g. {"bkl": "bakal"}
             "extra_slang": {},
@@ -257,6 +138,11 @@ class IndonesianTokenizer(Tokenizer):
     ) -> IndonesianTokenizer:
         return cls({**cls.get_default_config(), **config})
 
+    def _protected_lemma(self, text: str, kind: str) -> str:
+        if kind in PROTECTED_LEMMAS:
+            return PROTECTED_LEMMAS[kind]
+        return self.normalizer.compound(text)
+
     # ------------------------------------------------------------------ spans
     @staticmethod
     def protected_spans(text: str) -> List[Tuple[int, int, str]]:
@@ -288,9 +174,7 @@ class IndonesianTokenizer(Tokenizer):
         for start, end, kind in self.protected_spans(text):
             tokens.extend(self._spacy_tokens(text[position:start], position))
             tokens.append(
-                Token(
-                    text[start:end], start, lemma=self.normalizer.protected(text[start:end], kind)
-                )
+                Token(text[start:end], start, lemma=self._protected_lemma(text[start:end], kind))
             )
             position = end
         tokens.extend(self._spacy_tokens(text[position:], position))
@@ -311,7 +195,7 @@ class IndonesianTokenizer(Tokenizer):
         for previous, token in zip(tokens, tokens[1:], strict=False):
             if previous.end == token.start and previous.text[-1:].isdigit():
                 lowered = token.text.lower()
-                token.lemma = _UNITS.get(lowered, lowered)
+                token.lemma = UNITS.get(lowered, lowered)
         return tokens
 
     @staticmethod

@@ -47,6 +47,8 @@ OUT = ROOT / "bench-out"
 MODELS = OUT / "models"
 STOCK_DIR = OUT / "stock"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+# written without reading data/nlu; scored on contract values (nlu_components/evaluation.py)
+INDEPENDENT = ROOT / "tests" / "nlu" / "independent.yml"
 DOCS = ROOT / "docs"
 NOTES = ROOT / "bench" / "notes.md"
 PYTHON = Path(sys.executable)
@@ -221,6 +223,45 @@ def nlu_quality(results: Dict[str, Any]) -> None:
                 f"NLU {name}: intent accuracy {scores.intent_accuracy:.3f}, "
                 f"macro-F1 {scores.intent_macro_f1:.3f}"
             )
+            if INDEPENDENT.exists():
+                nlu[name]["independent"] = independent_scores(name, model)
+
+
+def independent_scores(name: str, model: Path) -> Dict[str, Any]:
+    """The independent set scored as the contract defines values (scripts/nlu_gate.py)."""
+    out = OUT / "nlu" / f"{name}-independent.json"
+    run_logged(
+        [
+            PYTHON,
+            ROOT / "scripts" / "nlu_gate.py",
+            "--model",
+            model,
+            "--nlu",
+            INDEPENDENT,
+            "--min-intent-f1",
+            "0",
+            "--min-entity-f1",
+            "0",
+            "--json",
+            out,
+        ],
+        OUT / "logs" / f"independent-{name}.log",
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    scores = {
+        "examples": report["examples"],
+        "intent_macro_f1": report["intent_macro_f1"],
+        "intent_accuracy": report["intent_accuracy"],
+        "entity_f1": report["entity_micro"]["f1"],
+        "entity_precision": report["entity_micro"]["precision"],
+        "entity_recall": report["entity_micro"]["recall"],
+        "per_entity": {k: v["f1"] for k, v in report["per_entity"].items()},
+    }
+    say(
+        f"NLU {name} on {INDEPENDENT.name}: intent macro-F1 {scores['intent_macro_f1']:.3f}, "
+        f"entity F1 (canonical) {scores['entity_f1']:.3f}"
+    )
+    return scores
 
 
 def assistant_servers(

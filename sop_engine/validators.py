@@ -17,12 +17,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-import yaml
 from dateutil.relativedelta import relativedelta
 
+from sop_engine import normaliser
 from sop_engine.timeparse import (
     DAYPART_RANGES,
     agent_timezone,
@@ -30,7 +29,7 @@ from sop_engine.timeparse import (
     zone_label,
 )
 
-VOCABULARY_PATH = Path(__file__).resolve().parent.parent / "sop" / "vocabulary.yaml"
+VOCABULARY_PATH = normaliser.VOCABULARY_PATH
 MAX_TEXT_LENGTH = 500
 
 
@@ -122,136 +121,13 @@ def _rupiah(amount: float) -> str:
 
 # --------------------------------------------------------------------------- vocabulary
 
-
-@dataclass(frozen=True)
-class Term:
-    value: str
-    label: str
-    synonyms: Tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    slang: Mapping[str, str]
-    channels: Tuple[Term, ...]
-    channel_groups: Mapping[str, str]  # canonical channel -> non_fintech | fintech | app
-    couriers: Tuple[Term, ...]
-    delivery_types: Tuple[Term, ...]
-    layanan: Tuple[Term, ...]
-    imes_products: Tuple[Term, ...]
-    gol_cases: Tuple[Term, ...]
-    callback_cases: Tuple[Term, ...]
-    email_domain_typos: Mapping[str, str]
-
-
-def _terms(data: Any, where: str) -> Tuple[Term, ...]:
-    if not isinstance(data, dict) or not data:
-        raise ValueError(f"{VOCABULARY_PATH}: '{where}' must be a non-empty mapping")
-    terms: List[Term] = []
-    for value, entry in data.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("label"), str):
-            raise ValueError(f"{VOCABULARY_PATH}: '{where}.{value}' needs a string 'label'")
-        synonyms = entry.get("synonyms") or []
-        if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
-            raise ValueError(f"{VOCABULARY_PATH}: '{where}.{value}.synonyms' must be strings")
-        terms.append(Term(str(value), entry["label"], tuple(synonyms)))
-    return tuple(terms)
-
-
-def _str_map(data: Any, where: str) -> Dict[str, str]:
-    if not isinstance(data, dict):
-        raise ValueError(f"{VOCABULARY_PATH}: '{where}' must be a mapping")
-    return {str(k): str(v) for k, v in data.items()}
-
-
-@functools.lru_cache(maxsize=1)
-def vocabulary() -> Vocabulary:
-    """sop/vocabulary.yaml, loaded and checked once."""
-    with VOCABULARY_PATH.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    if not isinstance(data, dict):
-        raise ValueError(f"{VOCABULARY_PATH}: top level must be a mapping")
-    groups = data.get("channels")
-    if not isinstance(groups, dict) or set(groups) != {"non_fintech", "fintech", "app"}:
-        raise ValueError(f"{VOCABULARY_PATH}: 'channels' needs groups non_fintech, fintech, app")
-    channels: List[Term] = []
-    channel_groups: Dict[str, str] = {}
-    for group, entries in groups.items():
-        for term in _terms(entries, f"channels.{group}"):
-            channels.append(term)
-            channel_groups[term.value] = str(group)
-    return Vocabulary(
-        slang=_str_map(data.get("slang", {}), "slang"),
-        channels=tuple(channels),
-        channel_groups=channel_groups,
-        couriers=_terms(data.get("couriers"), "couriers"),
-        delivery_types=_terms(data.get("delivery_types"), "delivery_types"),
-        layanan=_terms(data.get("layanan"), "layanan"),
-        imes_products=_terms(data.get("imes_products"), "imes_products"),
-        gol_cases=_terms(data.get("gol_cases"), "gol_cases"),
-        callback_cases=_terms(data.get("callback_cases"), "callback_cases"),
-        email_domain_typos=_str_map(data.get("email_domain_typos", {}), "email_domain_typos"),
-    )
-
-
-_NON_WORD = re.compile(r"[^a-z0-9&]+")
-
-
-def _words(text: str, slang: Mapping[str, str]) -> str:
-    """Lower case, punctuation -> spaces, slang expanded: the form both sides are matched in."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("&", " & ")
-    tokens = _NON_WORD.sub(" ", text).split()
-    return " ".join(slang.get(token, token) for token in tokens)
-
-
-class _Matcher:
-    """Finds canonical values of a term list in free text, in order of appearance."""
-
-    def __init__(self, terms: Sequence[Term], slang: Mapping[str, str]) -> None:
-        self._slang = slang
-        self.terms = {t.value: t for t in terms}
-        by_key: Dict[str, str] = {}  # synonym with its spaces removed -> canonical value
-        forms: Dict[str, None] = {}
-        for term in terms:
-            for name in (term.value.replace("_", " "), term.label, *term.synonyms):
-                words = _words(name, slang)
-                if not words:
-                    continue
-                key = words.replace(" ", "")
-                if by_key.setdefault(key, term.value) != term.value:
-                    raise ValueError(
-                        f"{VOCABULARY_PATH}: synonym {name!r} is used for both "
-                        f"{by_key[key]!r} and {term.value!r}"
-                    )
-                forms[words] = None
-        self._by_key = by_key
-        self.single_words = sorted(k for k in by_key if len(k) >= 4)
-        # Longest first so that "shopee pay" wins over "shopee"; the words of a synonym may be
-        # written together or apart ("m kios" matches "mkios").
-        alternatives = sorted(forms, key=lambda f: len(f.replace(" ", "")), reverse=True)
-        pattern = "|".join(r"\s*".join(map(re.escape, f.split())) for f in alternatives)
-        self._regex = re.compile(rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])")
-
-    def find(self, text: str) -> List[str]:
-        found: List[str] = []
-        for m in self._regex.finditer(_words(text, self._slang)):
-            value = self._by_key[m.group(0).replace(" ", "")]
-            if value not in found:
-                found.append(value)
-        return found
-
-    def lookup(self, key: str) -> str:
-        return self._by_key[key]
-
-    def labels(self, values: Sequence[str]) -> str:
-        return ", ".join(self.terms[v].label for v in values)
-
-
-@functools.cache
-def _matcher(kind: str) -> _Matcher:
-    vocab = vocabulary()
-    terms: Tuple[Term, ...] = getattr(vocab, kind)
-    return _Matcher(terms, vocab.slang)
+# Vocabulary and matching live in the shared normaliser (also used by the NLU pipeline).
+Term = normaliser.Term
+Vocabulary = normaliser.Vocabulary
+vocabulary = normaliser.vocabulary
+_Matcher = normaliser.Matcher
+_matcher = normaliser.matcher
+_words = normaliser.words
 
 
 # --------------------------------------------------------------------------- MSISDN
@@ -540,7 +416,7 @@ def validate_channel(text: str) -> ValidationResult:
     found = matcher.find(cleaned)
     if found:
         return Valid(found[0] if len(found) == 1 else found)
-    words = _words(cleaned, vocabulary().slang).split()
+    words = _words(cleaned).split()
     if 1 <= len(words) <= 3:
         # Typo in a short answer ("indomarret"): accept the close match, with a note.
         squashed = "".join(words)

@@ -154,8 +154,31 @@ FREE_TEXT = [
 ]
 
 
+# identifiers named by their shape and the words in front of them -> expected (entity, value)
+IDENTIFIERS = [
+    ("order GOL plg kode pesanannya WEB-7781-AC02 blm diproses", {("order_id", "WEB-7781-AC02")}),
+    ("no pesanan GO/5521/88013 statusnya apa kak", {("order_id", "GO/5521/88013")}),
+    (
+        "imes plg sid 77120034 akun 5512093 ga bisa bayar",
+        {("sid", "77120034"), ("account_number", "5512093")},
+    ),
+    ("beli paket pake dana trx 99120045512 blm masuk", {("transaction_id", "99120045512")}),
+]
+
+# described, not named: a case value the vocabulary has no synonym for
+DESCRIBED = [
+    (
+        "order gol plg, paketnya dibawa kurir tp nyasar ke kota lain",
+        "gol_case",
+        "delivery_incident",
+    ),
+    ("plg pas ditelpon diem aja ga ada suaranya", "callback_case", "call_hening"),
+]
+
+
 def _all_texts() -> List[str]:
     texts: List[str] = list(GOL_CASES.values()) + [t for t, _ in CHANNELS]
+    texts += [t for t, _ in IDENTIFIERS] + [t for t, _, _ in DESCRIBED]
     texts += list(CALLBACK_CASES.values()) + FORM_VALUES + AFFIRM + DENY
     texts += list(ISSUE_MESSAGES) + [t for t, _, _ in FREE_TEXT]
     return list(dict.fromkeys(texts))
@@ -178,6 +201,7 @@ def test_case_messages_are_fresh():
     seen = _plain_examples(data + [ROOT / "tests" / "nlu" / "heldout.yml"])
     fresh = list(GOL_CASES.values()) + [t for t, _ in CHANNELS] + list(CALLBACK_CASES.values())
     fresh += [t for t, _, _ in FREE_TEXT]
+    fresh += [t for t, _ in IDENTIFIERS] + [t for t, _, _ in DESCRIBED]
     assert [t for t in fresh if t.lower() in seen] == []
 
 
@@ -185,6 +209,7 @@ def test_case_messages_are_fresh():
 def _newest_nlu_input() -> float:
     paths = [ROOT / "config.yml", *(ROOT / "data" / "nlu").glob("*.yml")]
     paths += [*(ROOT / "nlu_components").glob("*.py"), *(ROOT / "nlu_components").glob("*.yaml")]
+    paths += [ROOT / "sop_engine" / "normaliser.py", ROOT / "sop_engine" / "slang.yaml"]
     return max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
 
 
@@ -286,3 +311,31 @@ def test_form_values_carry_their_entity(parsed):
     }
     for text, (entity, value) in expected.items():
         assert set(values(parsed[text], entity)) == {value}, (text, parsed[text]["entities"])
+
+
+@pytest.mark.parametrize("text, expected", IDENTIFIERS, ids=[t for t, _ in IDENTIFIERS])
+def test_identifiers_by_shape_and_context(parsed, text: str, expected: Set[tuple]):
+    result = parsed[text]
+    names = {"order_id", "sid", "account_number", "transaction_id"}
+    found = {(e["entity"], e["value"]) for e in result["entities"] if e["entity"] in names}
+    assert found == expected, result["entities"]
+
+
+@pytest.mark.parametrize("text, entity, value", DESCRIBED, ids=[t for t, _, _ in DESCRIBED])
+def test_described_case_values(parsed, text: str, entity: str, value: str):
+    assert values(parsed[text], entity) == [value], parsed[text]["entities"]
+
+
+def test_canonical_entities_leave_nlu_with_contract_values(parsed):
+    """Every canonical value the model outputs is a contract value or is marked as outside."""
+    from sop_engine import normaliser
+
+    wrong = []
+    for text, result in parsed.items():
+        for e in result.get("entities", []):
+            allowed = normaliser.canonical_values(e["entity"])
+            if not allowed or e.get("in_vocabulary") is False:
+                continue
+            if e["value"] not in allowed:
+                wrong.append((text, e["entity"], e["value"]))
+    assert wrong == []
