@@ -143,7 +143,7 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
         try:
             with model_storage.read_from(resource) as directory:
                 data = json.loads((directory / EXAMPLES_FILE).read_text(encoding="utf-8"))
-                examples = [tuple(item) for item in data]  # type: ignore[misc]
+                examples = [tuple(item) for item in data]
         except (ValueError, OSError):
             logger.debug("CanonicalEntities: no trained examples, vocabulary only")
         return cls(config, model_storage, resource, examples)

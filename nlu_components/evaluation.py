@@ -136,7 +136,7 @@ def _prf(tp: int, fp: int, fn: int) -> Dict[str, float]:
 
 def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dict[str, Any]:
     labels = sorted({e.intent for e in examples})
-    counts: Dict[str, Counter] = {label: Counter() for label in labels}
+    counts: Dict[str, Counter[str]] = {label: Counter() for label in labels}
     misses: List[Dict[str, Any]] = []
     for example, pred in zip(examples, predictions, strict=True):
         if pred.intent == example.intent:
@@ -152,7 +152,7 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dic
     macro = sum(r["f1"] for r in per_intent.values()) / len(per_intent) if per_intent else 0.0
     accuracy = sum(1 for e, p in zip(examples, predictions, strict=True) if e.intent == p.intent)
 
-    ent: Dict[str, Counter] = defaultdict(Counter)
+    ent: Dict[str, Counter[str]] = defaultdict(Counter)
     entity_misses: List[Dict[str, Any]] = []
     for example, pred in zip(examples, predictions, strict=True):
         for name, _ in example.entities | pred.entities:
@@ -174,7 +174,7 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dic
                 }
             )
     per_entity = {name: _prf(c["tp"], c["fp"], c["fn"]) for name, c in sorted(ent.items())}
-    total = Counter()
+    total: Counter[str] = Counter()
     for c in ent.values():
         total.update(c)
     return {

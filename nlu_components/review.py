@@ -122,7 +122,9 @@ def _conversation(
 ) -> List[Finding]:
     findings: List[Finding] = []
     # split into turns: a user message and the events up to the next one
-    turns: List[Tuple[Tuple[str, float, Dict[str, Any]], List[Tuple[str, float, Dict]]]] = []
+    turns: List[
+        Tuple[Tuple[str, float, Dict[str, Any]], List[Tuple[str, float, Dict[str, Any]]]]
+    ] = []
     for event in events:
         if event[0] == "user":
             turns.append((event, []))
@@ -188,7 +190,7 @@ def _refused(
     """Entities of this turn whose slot the form reset to null, with the bot's message."""
     names = {e["entity"] for e in entities}
     reset = [
-        data.get("name")
+        str(data.get("name"))
         for type_name, _, data in after
         if type_name == "slot" and data.get("name") in names and data.get("value") is None
     ]
