@@ -26,9 +26,9 @@ FORBIDDEN: Dict[str, FrozenSet[str]] = {
     ),
     # actions are an SDK client: rasa_sdk and the engine, never the Rasa server
     "actions": frozenset({"rasa", "channels", "assistant_runtime", "analytics"}),
-    "nlu_components": frozenset(
-        {"actions", "channels", "assistant_runtime", "analytics", "sop_engine"}
-    ),
+    # NLU components run inside Rasa; they share the engine's plain-Python vocabulary and
+    # normaliser, nothing of the adapters
+    "nlu_components": frozenset({"actions", "channels", "assistant_runtime", "analytics"}),
 }
 
 
