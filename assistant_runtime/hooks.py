@@ -39,25 +39,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from rasa.shared.exceptions import RasaException
 
 from assistant_runtime import turns
 from assistant_runtime.busy import BUSY_RESPONSE, busy_text
 from assistant_runtime.health import STATUS
+from assistant_runtime.rasa_seam import PatchBook
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
 
 _installed: Dict[str, bool] = {}
-_originals: List[Tuple[Any, str, Any]] = []  # (owner, attribute, original value)
-
-
-def _replace(owner: Any, attribute: str, value: Any) -> None:
-    _originals.append((owner, attribute, owner.__dict__[attribute]))
-    setattr(owner, attribute, value)
+_book = PatchBook()  # every Rasa patch is also registered in rasa_seam.PATCHES
+_originals = _book.originals  # (owner, attribute, original value)
+_replace = _book.replace
 
 
 class ActionServerUnavailable(RasaException):

@@ -25,7 +25,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 PINNED_RASA_VERSION = "3.6.21"
 
@@ -236,6 +236,21 @@ PATCHES: Tuple[Patch, ...] = (
         "dff5f092362096da88a6e62b71480d3d085fd321fef756b53fc822ab31526faa",
     ),
 )
+
+
+class PatchBook:
+    """The bookkeeping of one installer module (hooks.py, speedups.py): what it replaced, in
+    order, so that uninstall puts Rasa back exactly as it was."""
+
+    def __init__(self) -> None:
+        self.originals: List[Tuple[Any, str, Any]] = []  # (owner, attribute, value before)
+
+    def replace(self, owner: Any, attribute: str, value: Any) -> None:
+        # a class's own __dict__ entry keeps classmethods/staticmethods as they were defined
+        own = vars(owner).get(attribute) if isinstance(owner, type) else None
+        before = own if own is not None else getattr(owner, attribute)
+        self.originals.append((owner, attribute, before))
+        setattr(owner, attribute, value)
 
 
 def resolve(target: str) -> Any:

@@ -128,6 +128,8 @@ import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from assistant_runtime.rasa_seam import PatchBook
+
 IDLE_SECONDS = 2.0
 ALL = (
     "schema",
@@ -145,16 +147,13 @@ ALL = (
 
 _installed: List[str] = []
 _listeners: List[Tuple[Any, str, Any]] = []  # SQLAlchemy event listeners to remove again
-_originals: List[Tuple[Any, str, Any]] = []  # (owner, attribute, value before the patch)
+_book = PatchBook()  # every patch is also registered in rasa_seam.PATCHES
+_originals = _book.originals  # (owner, attribute, value before the patch)
 # (id of the event loop, endpoint key) -> (the loop, its session)
 _sessions: Dict[Tuple[int, str], Tuple[Any, Any]] = {}
 
 
-def _replace(owner: Any, attribute: str, value: Any) -> None:
-    # a class's own __dict__ entry keeps classmethods/staticmethods as they were defined
-    own = vars(owner).get(attribute) if isinstance(owner, type) else None
-    _originals.append((owner, attribute, own if own is not None else getattr(owner, attribute)))
-    setattr(owner, attribute, value)
+_replace = _book.replace
 
 
 # --- schema ---------------------------------------------------------------------------------
