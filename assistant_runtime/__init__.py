@@ -17,7 +17,7 @@
 * :mod:`assistant_runtime.health`       ``GET /health`` of the Rasa server.
 * :mod:`assistant_runtime.speedups`     measured speed patches on Rasa internals (same
                                         behaviour; docs/benchmarks.md).
-* :mod:`assistant_runtime.rasa_seam`   the pinned Rasa version and the registry of every
+* :mod:`assistant_runtime.rasa_seam`    the pinned Rasa version and the registry of every
                                         patched Rasa attribute (drift-tested).
 * ``python -m assistant_runtime``       ``rasa`` with the hooks installed and the HTTP API
                                         secrets read from the environment.
