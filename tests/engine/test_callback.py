@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,9 +13,9 @@ from sop_engine.engine import NO_KIP_WARNING, Need, SopResult
 from sop_engine.loader import default_registry
 from sop_engine.render import result_payload, result_text
 
+from .helpers import WIB, as_result, branch, joined
 from .test_no_credentials_in_sop_data import explore
 
-WIB = ZoneInfo("Asia/Jakarta")
 ENGINE = default_registry().by_intent["callback"]
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=WIB)
 CALL_END = "2026-11-22T09:50:00+07:00"  # 10 minutes before NOW
@@ -42,17 +41,7 @@ def decide(case: str, now: datetime = NOW, **answers: Any) -> Any:
 
 
 def result(case: str, now: datetime = NOW, **answers: Any) -> SopResult:
-    outcome = decide(case, now, **answers)
-    assert isinstance(outcome, SopResult), outcome
-    return outcome
-
-
-def branch(r: SopResult) -> str:
-    return r.case_id.split(".", 1)[1]
-
-
-def joined(r: SopResult) -> str:
-    return " ".join(r.steps)
+    return as_result(decide(case, now, **answers))
 
 
 # -- criteria and the expired page ---------------------------------------------------------

@@ -17,7 +17,8 @@ from sop_engine.loader import default_registry
 from sop_engine.render import result_payload, result_text
 from sop_engine.slot_values import NO_VALUE_HINT, check_not_known, validate_values
 
-WIB = ZoneInfo("Asia/Jakarta")
+from .helpers import WIB
+
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=WIB)
 REG = default_registry()
 GOL = REG.by_id["grapari_online"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,7 +13,8 @@ from sop_engine.loader import default_registry
 from sop_engine.slot_values import validate_slot
 from sop_engine.validators import Valid
 
-WIB = ZoneInfo("Asia/Jakarta")
+from .helpers import WIB, as_result, branch, joined
+
 ENGINE = default_registry().by_intent["grapari_online"]
 BASE: Dict[str, Any] = {"email": "budi@gmail.com", "order_id": "GOL123456"}
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=WIB)
@@ -36,17 +36,7 @@ def decide(gol_case: str, now: datetime = NOW, **answers: Any) -> Any:
 
 
 def result(gol_case: str, now: datetime = NOW, **answers: Any) -> SopResult:
-    outcome = decide(gol_case, now, **answers)
-    assert isinstance(outcome, SopResult), outcome
-    return outcome
-
-
-def branch(r: SopResult) -> str:
-    return r.case_id.split(".", 1)[1]
-
-
-def joined(r: SopResult) -> str:
-    return " ".join(r.steps)
+    return as_result(decide(gol_case, now, **answers))
 
 
 def assert_ticket(r: SopResult, kip: Optional[str]) -> None:

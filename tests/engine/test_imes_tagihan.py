@@ -13,6 +13,8 @@ from sop_engine.render import result_payload
 from sop_engine.slot_values import validate_choice
 from sop_engine.validators import Valid
 
+from .helpers import as_result, branch, joined
+
 ENGINE = default_registry().by_intent["imes_tagihan"]
 SID = "1192187997"
 ACC = "4861675"
@@ -24,17 +26,7 @@ def decide(now: datetime, **slots: Any) -> Any:
 
 
 def result(now: datetime, **slots: Any) -> SopResult:
-    outcome = decide(now, **slots)
-    assert isinstance(outcome, SopResult), outcome
-    return outcome
-
-
-def branch(r: SopResult) -> str:
-    return r.case_id.split(".", 1)[1]
-
-
-def joined(r: SopResult) -> str:
-    return " ".join(r.steps)
+    return as_result(decide(now, **slots))
 
 
 def with_sid(**answers: Any) -> Dict[str, Any]:

@@ -11,6 +11,8 @@ from sop_engine.engine import Need, SopResult
 from sop_engine.loader import default_registry
 from sop_engine.render import result_text
 
+from .helpers import as_result
+
 ENGINE = default_registry().by_intent["nomor_belum_aktif_setelah_bayar"]
 MONITORING = "Lakukan pengecekan secara berkala dan monitoring sampai nomor aktif."
 KIP_BELUM = (
@@ -36,9 +38,7 @@ def decide(now: datetime, **answers: Any) -> Any:
 
 
 def result(now: datetime, **answers: Any) -> SopResult:
-    outcome = decide(now, **answers)
-    assert isinstance(outcome, SopResult), outcome
-    return outcome
+    return as_result(decide(now, **answers))
 
 
 def test_asks_the_data_then_the_notification_first(now: datetime) -> None:
