@@ -161,10 +161,20 @@ def validate_values(
             spec = specs[name]
             label = spec.label
             way_out = _no_value(spec, value)
-            if way_out is True:
+            other = validators.other_kind_named(_text_of(value), spec.validator)
+            if way_out is True and other is not None:
+                # "ga punya SN" typed while the channel is asked: it answers another question
+                other_label = next(
+                    (s.label for s in sop.slots if s.validator == other), other.replace("_", " ")
+                )
+                result = Invalid(
+                    f"'{_text_of(value)}' menyebut {other_label}, bukan {label.lower()}. "
+                    f"Jawab dulu {label.lower()}-nya."
+                )
+            elif way_out is True:
                 out[name] = NO_VALUE
                 continue
-            if way_out is None:
+            elif way_out is None:
                 result = Invalid(
                     f"'{_text_of(value)}' hanya penyangkalan, bukan {label.lower()}. "
                     f"{NO_VALUE_HINT}"

@@ -939,6 +939,37 @@ def is_no_value(text: Any) -> bool:
     return bool(_NO_VALUE_RE.search(lowered)) or only_negation(lowered)
 
 
+# How agents name a value of another kind inside a way-out phrase ("ga punya SN"): such a
+# phrase answers that other question, never the one being asked.
+_KIND_MENTIONS: Dict[str, re.Pattern[str]] = {
+    "serial_number": re.compile(r"\b(?:sn|serial(?:\s*number)?|nomor\s+seri|no\.?\s*seri)\b"),
+    "transaction_id": re.compile(
+        r"\b(?:trx|transaksi\s*id|id\s*transaksi|trans(?:action)?\s*id|id\s*trx)\b"
+    ),
+    "email": re.compile(r"\b(?:e-?mail|surel)\b"),
+    "order_id": re.compile(
+        r"\b(?:order\s*id|id\s*order|id\s*pesanan|(?:nomor|no)\.?\s*(?:order|pesanan))\b"
+    ),
+    "sid": re.compile(r"\bsid\b"),
+    "account_number": re.compile(r"\b(?:account|(?:nomor|no)\.?\s*akun|akun)\b"),
+}
+
+
+def other_kind_named(text: Any, kind: str) -> Optional[str]:
+    """The kind of value another than ``kind`` that ``text`` names, if it names one and not
+    ``kind`` itself: 'pelanggan ga punya SN' names 'serial_number'."""
+    if not isinstance(text, str):
+        return None
+    lowered = _clean_text(text).lower()
+    own = _KIND_MENTIONS.get(kind)
+    if own is not None and own.search(lowered):
+        return None
+    for other, pattern in _KIND_MENTIONS.items():
+        if other != kind and pattern.search(lowered):
+            return other
+    return None
+
+
 def only_negation(text: Any) -> bool:
     """True for a phrase that only negates ("blm ada", "ga"): it names no value."""
     if not isinstance(text, str):

@@ -16,6 +16,7 @@ from sop_engine.engine import NO_VALUE, Need, SopEngine, SopResult
 from sop_engine.loader import default_registry
 from sop_engine.render import result_payload, result_text
 from sop_engine.slot_values import NO_VALUE_HINT, check_not_known, validate_values
+from sop_engine.validators import other_kind_named
 
 from .helpers import WIB
 
@@ -194,6 +195,49 @@ def test_no_sn_is_an_honest_value_not_a_loop(text: str) -> None:
     values, messages = validate_values(PULSA.sop, {"serial_number": text}, NOW)
     assert values["serial_number"] == NO_VALUE
     assert not messages
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "named"),
+    [
+        ("channel", "pelanggan ga punya SN, struknya udh dibuang", "Serial Number"),
+        ("channel", "id trx nya ga tau", "Transaksi ID"),
+        ("msisdn", "email gak punya", "email"),
+        ("nominal", "SN kehapus", "Serial Number"),
+    ],
+)
+def test_a_way_out_naming_another_value_does_not_answer_the_question_asked(
+    slot: str, text: str, named: str
+) -> None:
+    values, messages = validate_values(PULSA.sop, {slot: text}, NOW)
+    assert values[slot] is None  # nothing recorded for the question being asked
+    assert len(messages) == 1 and "belum valid" in messages[0] and named in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [("serial_number", "pelanggan ga punya SN"), ("transaction_id", "id trx nya ga tau")],
+)
+def test_a_way_out_naming_its_own_value_is_the_way_out(slot: str, text: str) -> None:
+    values, messages = validate_values(PULSA.sop, {slot: text}, NOW)
+    assert values[slot] == NO_VALUE and not messages
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "other"),
+    [
+        ("pelanggan tidak punya SN", "channel", "serial_number"),
+        ("pelanggan tidak punya SN", "serial_number", None),
+        ("gak tau", "channel", None),
+        ("no order ga ada", "email", "order_id"),
+        ("sid ga tau", "account_number", "sid"),
+        ("akun ga tau", "sid", "account_number"),
+        ("email ga punya", "email", None),
+        (None, "channel", None),
+    ],
+)
+def test_other_kind_named(text: Any, kind: str, other: Any) -> None:
+    assert other_kind_named(text, kind) == other
 
 
 def test_no_sn_ends_in_what_the_page_says_contact_the_seller() -> None:
