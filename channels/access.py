@@ -3,7 +3,9 @@
 * ``TELEGRAM_ALLOWED_CHATS`` (group or private chat ids), ``TELEGRAM_ALLOWED_USERS``
   (Telegram user ids): a Telegram message counts when its chat OR its sender is listed;
 * ``WHATSAPP_ALLOWED_NUMBERS``: phone numbers (digits, with or without ``+``),
-  business-scoped user ids (``ID.123...``) or group ids.
+  business-scoped user ids (``ID.123...``) or group ids; a business-scoped id that arrives
+  without its phone counts as the phone an earlier message linked it to
+  (:func:`channels.whatsapp.link_identity`).
 
 Anyone else gets one short refusal (:data:`REFUSAL`, at most once a day per chat and user)
 and no SOP content; the attempt is logged with the ids masked. A configured chat channel

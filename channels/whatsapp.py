@@ -11,8 +11,11 @@
   notifications are logged.
 * One conversation per WhatsApp user: sender ``wa:<phone>``, or ``wa:<business-scoped user
   id>`` for a user whose phone number Meta withholds (usernames: ``from`` is absent,
-  ``from_user_id`` is set; answers then go to ``recipient``). In a Cloud API group one
-  conversation per (group, participant): ``wa:g:<group_id>:<participant>``; the bot
+  ``from_user_id`` is set; answers then go to ``recipient``). Meta sends the phone only
+  sometimes for such a user, so a message carrying both records the link in the channel
+  state (both directions, :data:`LINK_TTL`, refreshed on use) and a later BSUID-only
+  message stays in ``wa:<phone>``; the allowlist counts the linked phone. In a Cloud API
+  group one conversation per (group, participant): ``wa:g:<group_id>:<participant>``; the bot
   answers in the group only when addressed (a command such as ``/tanya``, an @mention of
   its number, or a reply to one of its messages) and never with interactive buttons
   (groups take text only): options are a numbered list there.
@@ -50,7 +53,7 @@ import logging
 import os
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -72,7 +75,7 @@ from channels.splitter import (
     split_text,
     utf16_len,
 )
-from channels.state import DAY, StateHolder
+from channels.state import DAY, ChannelState, StateHolder
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +91,9 @@ IGNORED_TYPES = ("reaction", "system", "edit", "revoke", "request_welcome")
 # the same notices when Meta delivers them as ``type: "unsupported"`` (its unsupported
 # messages reference lists reaction, pin, ...; edits currently arrive this way too)
 IGNORED_UNSUPPORTED = IGNORED_TYPES + ("pin", "keep_in_chat", "poll_update", "errors")
+# phone <-> business-scoped id: long enough that a user seen with both keeps one
+# conversation however rarely Meta includes the phone; refreshed on every message
+LINK_TTL = 30 * DAY
 COMMANDS = {"tanya": "", "kasus": "", "batal": "/stop", "stop": "/stop"}
 HELP_COMMANDS = ("bantuan", "help", "start")
 
@@ -143,10 +149,13 @@ class Peer:
     phone: str  # "" when Meta withholds it (usernames)
     user_id: str  # business-scoped user id, "" when absent
     group_id: str = ""
+    # the phone an earlier message linked to ``user_id`` (only when ``phone`` is absent):
+    # it keys the conversation and counts for the allowlist, answers still go to the BSUID
+    linked_phone: str = ""
 
     @property
     def person(self) -> str:
-        return self.phone or self.user_id
+        return self.phone or self.linked_phone or self.user_id
 
     @property
     def sender(self) -> str:
@@ -161,6 +170,43 @@ class Peer:
         if self.phone:
             return {"recipient_type": "individual", "to": self.phone}
         return {"recipient_type": "individual", "recipient": self.user_id}
+
+
+def bsuid_key(user_id: str) -> str:
+    return f"wa:bsuid:{user_id}"
+
+
+def phone_key(phone: str) -> str:
+    return f"wa:phone:{phone}"
+
+
+def identity(message: Dict[str, Any], contacts: List[Dict[str, Any]]) -> Peer:
+    """The sender as the webhook names it: ``from`` / ``contacts[].wa_id`` (the phone,
+    absent for some username users), ``from_user_id`` / ``contacts[].user_id`` (the BSUID)."""
+    contact = contacts[0] if len(contacts) == 1 else {}
+    phone = str(message.get("from") or contact.get("wa_id") or "")
+    user_id = str(message.get("from_user_id") or contact.get("user_id") or "")
+    return Peer(phone, user_id, str(message.get("group_id") or ""))
+
+
+async def link_identity(state: ChannelState, peer: Peer) -> Peer:
+    """Records phone <-> BSUID when the message carries both; a BSUID-only message gets
+    the phone linked earlier (its conversation), the BSUID key when none is known."""
+    if not peer.user_id:
+        return peer
+    if peer.phone:
+        old = await state.get(phone_key(peer.phone))
+        if old and old != peer.user_id:  # a new BSUID for this phone: drop the old link
+            await state.delete_if(bsuid_key(old), peer.phone)
+        await state.set(bsuid_key(peer.user_id), peer.phone, LINK_TTL)
+        await state.set(phone_key(peer.phone), peer.user_id, LINK_TTL)
+        return peer
+    linked = await state.get(bsuid_key(peer.user_id))
+    if not linked:
+        return peer
+    await state.set(bsuid_key(peer.user_id), linked, LINK_TTL)
+    await state.set(phone_key(linked), peer.user_id, LINK_TTL)
+    return replace(peer, linked_phone=linked)
 
 
 class WhatsAppApi:
@@ -352,7 +398,11 @@ class WhatsAppConnector(InputChannel):
     def allowed(self, peer: Peer) -> bool:
         if self.allow_any:
             return True
-        ids = {access.normalise(x) for x in (peer.phone, peer.user_id, peer.group_id) if x}
+        ids = {
+            access.normalise(x)
+            for x in (peer.phone, peer.linked_phone, peer.user_id, peer.group_id)
+            if x
+        }
         return bool(ids & self.allowed_ids)
 
     async def questions(self) -> Questions:
@@ -408,13 +458,11 @@ class WhatsAppConnector(InputChannel):
             return
         if not await self._first_time(str(message.get("id") or "")):
             return
-        contact = contacts[0] if len(contacts) == 1 else {}
-        phone = str(message.get("from") or "")
-        user_id = str(message.get("from_user_id") or contact.get("user_id") or "")
-        peer = Peer(phone, user_id, str(message.get("group_id") or ""))
+        peer = identity(message, contacts)
         if not peer.person:
             logger.warning("WhatsApp message %s without sender: ignored", message.get("id"))
             return
+        peer = await link_identity(await self.state.get(), peer)
         questions = await self.questions()
         out = WhatsAppOutput(self.api, questions, peer)
         for error in _dicts(message.get("errors")):
@@ -509,9 +557,12 @@ class WhatsAppConnector(InputChannel):
             kind = str(message.get("type") or "")
             if kind in IGNORED_TYPES or _unsupported_notice(message):
                 return
-            contact = contacts[0] if len(contacts) == 1 else {}
-            user_id = str(message.get("from_user_id") or contact.get("user_id") or "")
-            peer = Peer(str(message.get("from") or ""), user_id, str(message.get("group_id") or ""))
+            peer = identity(message, contacts)
+            if peer.user_id and not peer.phone and not self.allowed(peer):
+                try:  # allowed through its linked phone? (the state may be what failed)
+                    peer = await link_identity(await self.state.get(), peer)
+                except Exception:
+                    logger.warning("WhatsApp: busy answer without the linked phone")
             if not peer.person or not self.allowed(peer):
                 return
             text = str((message.get("text") or {}).get("body") or "") if kind == "text" else ""
