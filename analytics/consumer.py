@@ -31,11 +31,15 @@ logger = logging.getLogger("analytics.consumer")
 def amqp_url(env: Mapping[str, str]) -> str:
     from urllib.parse import quote
 
-    user = quote(env.get("RABBITMQ_USER", "guest"), safe="")
-    password = quote(env.get("RABBITMQ_PASSWORD", "guest"), safe="")
-    host = env.get("RABBITMQ_HOST", "127.0.0.1")
-    port = env.get("RABBITMQ_PORT", "5672")
-    return f"amqp://{user}:{password}@{host}:{port}/"
+    # the same settings the Rasa servers' Pika broker reads (endpoints.production.yml); no
+    # built-in credentials, so a consumer never logs in with defaults nobody configured
+    missing = [k for k in ("RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_USER") if not env.get(k)]
+    missing += [] if "RABBITMQ_PASSWORD" in env else ["RABBITMQ_PASSWORD"]  # may be empty
+    if missing:
+        raise SystemExit(f"analytics consumer: set {', '.join(missing)} (see README)")
+    user = quote(env["RABBITMQ_USER"], safe="")
+    secret = quote(env["RABBITMQ_PASSWORD"], safe="")
+    return f"amqp://{user}:{secret}@{env['RABBITMQ_HOST']}:{env['RABBITMQ_PORT']}/"
 
 
 async def consume(env: Mapping[str, str], stop: Optional[asyncio.Event] = None) -> None:

@@ -405,3 +405,18 @@ def test_senders_of_agent_reads_the_agent_id_of_user_messages() -> None:
     assert senders_of_agent(engine, "budi_cho") == ["w-aaaaaaaa", "w-ffffffff"]
     assert senders_of_agent(engine, "budi_cho", limit=1) == ["w-aaaaaaaa"]
     assert senders_of_agent(engine, "nobody") == []
+
+
+def test_consumer_takes_rabbitmq_settings_from_the_environment_only() -> None:
+    from analytics.consumer import amqp_url
+
+    env = {
+        "RABBITMQ_HOST": "127.0.0.1",
+        "RABBITMQ_PORT": "5672",
+        "RABBITMQ_USER": "ops user",
+        "RABBITMQ_PASSWORD": "p@ss",
+    }
+    assert amqp_url(env) == "amqp://ops%20user:p%40ss@127.0.0.1:5672/"
+    for missing in env:
+        with pytest.raises(SystemExit, match=missing):
+            amqp_url({k: v for k, v in env.items() if k != missing})
