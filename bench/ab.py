@@ -22,23 +22,19 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-import yaml
-
 from assistant_runtime import speedups
 from bench import procs
 from bench.conversations import ASSISTANT
 from bench.load import Conversation, percentile
-from bench.servers import BotServers, answers, free_port
+from testkit.assistant import FIXED_NOW, action_server, embedded_endpoints
+from testkit.processes import ManagedProcess, free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXED_NOW = "2026-11-22T10:00:00+07:00"
 
 
 async def _converse(agent: Any, conversations: Sequence[Conversation], count: int) -> List[float]:
@@ -74,43 +70,26 @@ def _tracker_store(endpoints: Any, agent: Any, workdir: Path, index: int) -> Any
 async def compare(variants: List[str], rounds: int, conversations: int, model: Path) -> None:
     os.environ.setdefault("ASSISTANT_FIXED_NOW", FIXED_NOW)
     workdir = ROOT / "bench-out" / "run" / "ab"
-    servers = BotServers(
-        name="ab",
-        root=ROOT,
-        model=model,
-        workdir=workdir,
-        credentials=ROOT / "credentials.yml",
-        python_bin=Path(sys.executable),
-        endpoints=yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")),
-        actions_module="actions",
-        env={"ASSISTANT_FIXED_NOW": FIXED_NOW},
-    )
     workdir.mkdir(parents=True, exist_ok=True)
-    endpoints_file = servers._endpoints_file()
+    ports = {directory: free_port() for directory in {v.partition("@")[2] for v in variants}}
     action_urls: Dict[str, str] = {}
-    action_servers: Dict[str, subprocess.Popen] = {}  # type: ignore[type-arg]
-    for directory in sorted({v.partition("@")[2] for v in variants}):
-        port = servers.action_port if not directory else free_port()
+    action_servers: Dict[str, ManagedProcess] = {}
+    for directory, port in sorted(ports.items()):
         env = dict(os.environ)
         if directory:  # the copy's `actions` first, sop_engine etc. from the project
             env["PYTHONPATH"] = f"{directory}:{env.get('PYTHONPATH', '')}"
-        log = open(workdir / f"actions{port}.log", "wb")  # noqa: SIM115
-        action_servers[directory] = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(port),
-            ],
-            cwd=directory or ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        action_servers[directory] = action_server(
+            port,
+            workdir / f"actions{port}.log",
+            env,
+            root=Path(directory) if directory else ROOT,
+            command=("rasa", "run", "actions"),
+            logging_config=None,
         )
+        action_servers[directory].spawn()
         action_urls[directory] = f"http://127.0.0.1:{port}/webhook"
+    # the action URL is set per variant below
+    endpoints_file = embedded_endpoints(workdir, next(iter(action_urls.values())))
     try:
         import logging
 
@@ -132,9 +111,7 @@ async def compare(variants: List[str], rounds: int, conversations: int, model: P
         endpoints = AvailableEndpoints.read_endpoints(str(endpoints_file))
         agent = await load_agent(model_path=str(model), endpoints=endpoints)
         stores: Dict[str, Any] = {}
-        for url in action_urls.values():
-            while not answers(url.replace("/webhook", "/health")):
-                await asyncio.sleep(0.5)
+        wait_ready(list(action_servers.values()))
         endpoint = agent.processor.action_endpoint
         for url in action_urls.values():
             endpoint.url = url
@@ -179,8 +156,7 @@ async def compare(variants: List[str], rounds: int, conversations: int, model: P
         speedups.uninstall()
         await speedups.close_sessions()
         for process in action_servers.values():
-            process.terminate()
-            process.wait(timeout=30)
+            process.stop()
 
 
 def main() -> None:

@@ -3,10 +3,11 @@ instances on PostgreSQL + Redis) against one of its instances spoken to directly
 same run, with 10 and 40 concurrent conversations.
 
 The cluster is started by scripts/cluster.sh itself in a scratch directory, with its own
-PostgreSQL database and an empty Redis db number (both removed afterwards), and stopped
-with Ctrl-C (SIGINT to its process group). "Direct" sends to the first instance's port
-with the headers nginx would add (the proxy secret and an agent id), so both runs store
-the same and differ only by nginx, TLS, the login and the second instance.
+PostgreSQL databases, an empty Redis db number and its own RabbitMQ queue (all removed
+afterwards; testkit.cluster, testkit.stores), and stopped with Ctrl-C (SIGINT to its
+process group). "Direct" sends to the first instance's port with the headers nginx would
+add (the proxy secret and an agent id), so both runs store the same and differ only by
+nginx, TLS, the login and the second instance.
 """
 
 from __future__ import annotations
@@ -15,125 +16,15 @@ import asyncio
 import base64
 import os
 import secrets
-import signal
-import subprocess
-import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from bench.load import Conversation, LoadResult, run_load
-from bench.servers import free_port
+from testkit.cluster import Cluster, add_agent, start_cluster
+from testkit.stores import RunStores
 
-ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = (10, 40)
 AGENT = "bench"
-
-
-def _pg_admin(statement: str, params: tuple = ()) -> None:  # type: ignore[type-arg]
-    """One statement on the server's ``postgres`` database, outside a transaction (CREATE /
-    DROP DATABASE refuse to run inside one)."""
-    import psycopg2
-
-    connection = psycopg2.connect(
-        host=os.environ.get("TRACKER_DB_HOST", "127.0.0.1"),
-        port=int(os.environ.get("TRACKER_DB_PORT", "5432")),
-        user=os.environ.get("TRACKER_DB_USER", "postgres"),
-        password=os.environ.get("TRACKER_DB_PASSWORD") or None,
-        dbname="postgres",
-        connect_timeout=5,
-    )
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-    finally:
-        connection.close()
-
-
-def _redis(db: int) -> Any:
-    import redis
-
-    return redis.Redis(
-        host=os.environ.get("LOCK_REDIS_HOST", "127.0.0.1"),
-        port=int(os.environ.get("LOCK_REDIS_PORT", "6379")),
-        db=db,
-    )
-
-
-def _claim_redis_db() -> int:
-    """An empty Redis db number, claimed by a marker key (as the reliability tests do)."""
-    for number in range(15, 0, -1):
-        client = _redis(number)
-        if client.dbsize() == 0 and client.set("bench:claim", "1", nx=True, ex=3600):
-            return number
-    raise RuntimeError("no empty Redis db among 1-15 for the cluster bench")
-
-
-@dataclass
-class RunningCluster:
-    process: subprocess.Popen  # type: ignore[type-arg]
-    workdir: Path
-    https_url: str
-    rasa_ports: List[int]
-    secret: str
-    password: str
-    ready_seconds: float
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)  # Ctrl-C
-            try:
-                self.process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
-
-
-def start_cluster(workdir: Path, dbname: str, redis_db: int, env: Dict[str, str]) -> RunningCluster:
-    workdir.mkdir(parents=True, exist_ok=True)
-    secret, password = secrets.token_urlsafe(32), secrets.token_urlsafe(12)
-    rasa_ports = [free_port(), free_port()]
-    https_port = free_port()
-    cluster_env = dict(
-        os.environ,
-        **env,
-        CLUSTER_DIR=str(workdir),
-        CLUSTER_HTTPS_PORT=str(https_port),
-        CLUSTER_RASA_PORTS=" ".join(map(str, rasa_ports)),
-        CLUSTER_ACTION_PORTS=f"{free_port()} {free_port()}",
-        TRACKER_DB_NAME=dbname,
-        LOCK_REDIS_DB=str(redis_db),
-        AGENT_PROXY_SECRET=secret,
-    )
-    subprocess.run(
-        [str(ROOT / "scripts" / "add_agent.sh"), AGENT, str(workdir / "htpasswd")],
-        env=dict(cluster_env, AGENT_PASSWORD=password),
-        check=True,
-        capture_output=True,
-    )
-    log = workdir / "cluster.out"
-    start = time.monotonic()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(ROOT / "scripts" / "cluster.sh")],
-            cwd=ROOT,
-            env=cluster_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = RunningCluster(
-        process, workdir, f"https://127.0.0.1:{https_port}", rasa_ports, secret, password, 0.0
-    )
-    while "cluster: ready in" not in log.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() - start > 900:
-            running.stop()
-            raise RuntimeError(f"the cluster did not start; see {log}")
-        time.sleep(1)
-    running.ready_seconds = time.monotonic() - start
-    return running
 
 
 def measure_cluster(
@@ -146,27 +37,28 @@ def measure_cluster(
     workdir: Path,
 ) -> None:
     """Fills ``results["cluster"]``: {"direct": {"10": ..., "40": ...}, "nginx": {...}}."""
-    dbname = f"bench_cluster_{uuid.uuid4().hex[:8]}"
-    _pg_admin(f'CREATE DATABASE "{dbname}"')
-    redis_db = _claim_redis_db()
-    cluster: Optional[RunningCluster] = None
+    stores = RunStores("bench_cluster")
+    cluster: Optional[Cluster] = None
     try:
+        stores.create()
+        password = secrets.token_urlsafe(12)
+        add_agent(workdir, AGENT, password)
         say("cluster: starting scripts/cluster.sh (nginx + TLS, two instances)")
-        cluster = start_cluster(workdir, dbname, redis_db, env)
-        say(f"cluster: ready after {cluster.ready_seconds:.0f} s")
-        login = base64.b64encode(f"{AGENT}:{cluster.password}".encode()).decode()
+        cluster = start_cluster(workdir, stores, dict(os.environ, **env))
+        say(f"cluster: ready after {cluster.started_in:.0f} s")
+        login = base64.b64encode(f"{AGENT}:{password}".encode()).decode()
         targets = {
             # what nginx adds to each request, so the instance accepts and records the same
             "direct": (
                 f"http://127.0.0.1:{cluster.rasa_ports[0]}/webhooks/rest/webhook",
-                {"X-Agent-Proxy-Secret": cluster.secret, "X-Agent-Id": AGENT},
+                {"X-Agent-Proxy-Secret": cluster.proxy_secret, "X-Agent-Id": AGENT},
             ),
             "nginx": (
-                f"{cluster.https_url}/webhooks/rest/webhook",
+                f"{cluster.url}/webhooks/rest/webhook",
                 {"Authorization": f"Basic {login}"},
             ),
         }
-        section: Dict[str, Any] = {"ready_seconds": cluster.ready_seconds, "runs": {}}
+        section: Dict[str, Any] = {"ready_seconds": cluster.started_in, "runs": {}}
         for name, (url, headers) in targets.items():
             # warm-up: every conversation once, then a few seconds of 10 clients
             asyncio.run(run_load(url, conversations, 1, 0.0, tag="cwarm", headers=headers))
@@ -188,12 +80,7 @@ def measure_cluster(
         if cluster is not None:
             cluster.stop()
             say("cluster: stopped (Ctrl-C)")
-        _redis(redis_db).flushdb()
-        _pg_admin(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (dbname,),
-        )
-        _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}"')
+        stores.remove()
 
 
 def markdown(results: Dict[str, Any]) -> List[str]:

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -33,7 +34,6 @@ from typing import Any, Dict, List, Optional, Sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
 
 from bench import procs  # noqa: E402
 from bench.cluster import measure_cluster  # noqa: E402
@@ -41,7 +41,7 @@ from bench.conversations import ASSISTANT, STOCK  # noqa: E402
 from bench.load import Conversation, LoadResult, percentile, run_load  # noqa: E402
 from bench.nlu import read_reports  # noqa: E402
 from bench.report import write_markdown, write_plot  # noqa: E402
-from bench.servers import BotServers  # noqa: E402
+from testkit.assistant import ACTIONS_COMMAND, FIXED_NOW, RASA_COMMAND, Servers  # noqa: E402
 
 OUT = ROOT / "bench-out"
 MODELS = OUT / "models"
@@ -53,13 +53,9 @@ DOCS = ROOT / "docs"
 NOTES = ROOT / "bench" / "notes.md"
 PYTHON = Path(sys.executable)
 RASA = PYTHON.parent / "rasa"
-# the clock of the SOP answers, as in tests/e2e (relative dates give the same branches)
-FIXED_NOW = "2026-11-22T10:00:00+07:00"
 TF_ENV = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
-# "this assistant": as scripts/run.sh starts it (keep in step): the runtime wrapper with its
-# speed patches, rasa_sdk's action server, one TensorFlow intra-op thread in the server
-ASSISTANT_COMMAND = ["python", "-m", "assistant_runtime", "run"]
-ASSISTANT_ACTIONS_COMMAND = ["python", "-m", "assistant_runtime.action_server"]
+# "this assistant": as scripts/run.sh starts it (testkit.assistant): the runtime wrapper with
+# its speed patches, rasa_sdk's action server, one TensorFlow intra-op thread in the server
 ASSISTANT_ENV = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
 # "runtime patches off": the same model and wrapper on Rasa's own runtime, as the project ran
 # before the speed work (ASSISTANT_SPEEDUPS=none, `rasa run actions`, scripts/env.sh threads)
@@ -266,38 +262,35 @@ def independent_scores(name: str, model: Path) -> Dict[str, Any]:
 
 def assistant_servers(
     env: Dict[str, str],
-    command: List[str],
-    action_command: Optional[List[str]] = None,
+    command: Sequence[str],
+    action_command: Sequence[str],
     name: str = "assistant",
-) -> BotServers:
-    """This assistant started as scripts/run.sh starts it (keep in step with run.sh)."""
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    logging_config = ROOT / "logging.yml"
-    return BotServers(
-        name=name,
-        root=ROOT,
-        model=model_of("assistant"),
+) -> Servers:
+    """This assistant started as scripts/run.sh starts it (testkit.assistant keeps in step
+    with run.sh), with ``command`` / ``action_command`` instead when given."""
+    return Servers(
         workdir=OUT / "run" / name,
-        credentials=ROOT / "credentials.yml",
-        python_bin=PYTHON,
-        endpoints=endpoints,
-        actions_module="actions",
+        env={**os.environ, "ASSISTANT_FIXED_NOW": FIXED_NOW, **env},
+        model=model_of("assistant"),
         rasa_command=command,
-        action_command=action_command or ["rasa", "run", "actions"],
-        logging_config=logging_config if logging_config.exists() else None,
-        env={"ASSISTANT_FIXED_NOW": FIXED_NOW, **env},
+        action_command=action_command,
+        name=name,
     )
 
 
-def stock_servers(env: Dict[str, str]) -> BotServers:
-    return BotServers(
-        name="stock",
+def stock_servers(env: Dict[str, str]) -> Servers:
+    """The stock bot: its own endpoints.yml and credentials.yml, no custom actions, Rasa's
+    own logging."""
+    return Servers(
+        workdir=OUT / "run" / "stock",
+        env={**os.environ, **env},
         root=STOCK_DIR,
         model=model_of("stock"),
-        workdir=OUT / "run" / "stock",
-        credentials=STOCK_DIR / "credentials.yml",
-        python_bin=PYTHON,
-        env=env,
+        endpoints=STOCK_DIR / "endpoints.yml",
+        actions_module=None,
+        rasa_command=["rasa", "run"],
+        logging_config=None,
+        name="stock",
     )
 
 
@@ -327,23 +320,23 @@ def summarise(run: LoadResult, cpu_rasa: float, cpu_actions: float) -> Dict[str,
 
 def measure_bot(
     results: Dict[str, Any],
-    servers: BotServers,
+    servers: Servers,
     conversations: Sequence[Conversation],
     seconds: float,
 ) -> None:
     bot = results["bots"].setdefault(servers.name, {})
     with Phase(results, f"{servers.name}: start to ready") as phase:
         servers.start()
-        phase.new_pids = [p.pid for p in (servers.rasa_proc, servers.action_proc) if p]
+        phase.new_pids = [p.pid for p in servers.processes]
+    assert servers.rasa is not None
     bot["ready"] = {
         "total": servers.ready_seconds,
-        "rasa": servers.rasa_ready_seconds,
-        "actions": servers.action_ready_seconds,
+        "rasa": servers.rasa.starts[-1],
+        "actions": servers.actions.starts[-1] if servers.actions else None,
     }
     say(f"{servers.name}: ready after {servers.ready_seconds:.1f} s")
-    assert servers.rasa_proc is not None
-    rasa_pid = servers.rasa_proc.pid
-    action_pid = servers.action_proc.pid if servers.action_proc else None
+    rasa_pid = servers.rasa.pid
+    action_pid = servers.actions.pid if servers.actions else None
     try:
         # warm-up: every conversation once, then a few seconds of the 10-client mix
         asyncio.run(run_load(servers.rest_url, conversations, 1, 0.0, tag="warm"))
@@ -470,9 +463,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if not args.skip_nlu:
             nlu_quality(results)
         if not args.skip_speed:
-            command = args.command.split() if args.command else ASSISTANT_COMMAND
+            command = args.command.split() if args.command else RASA_COMMAND
             action_command = (
-                args.actions_command.split() if args.actions_command else ASSISTANT_ACTIONS_COMMAND
+                args.actions_command.split() if args.actions_command else ACTIONS_COMMAND
             )
             if "assistant" in bots:
                 servers = assistant_servers({**ASSISTANT_ENV, **env}, command, action_command)
@@ -480,7 +473,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             if "unpatched" in bots:
                 servers = assistant_servers(
                     {**UNPATCHED_ENV, **env},
-                    ASSISTANT_COMMAND,
+                    RASA_COMMAND,
                     UNPATCHED_ACTIONS_COMMAND,
                     name="unpatched",
                 )

@@ -5,15 +5,14 @@ local stub. One set of servers per module."""
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
 
-from tests.channels.conftest import channel_env
+from testkit.assistant import Servers
 from tests.channels.stubs import ApiCall, ApiStub, tg_bot_message, tg_chat
+from tests.channels.webhooks import servers_with_channels
 
-ROOT = Path(__file__).resolve().parents[2]
 TL_CHAT = tg_chat(-1009000000001, "supergroup")
 
 
@@ -39,30 +38,11 @@ def tl_stub() -> Iterator[ApiStub]:
 @pytest.fixture(scope="module")
 def tl_servers(
     tl_stub: ApiStub, ops_token: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[object]:
+) -> Iterator[Servers]:
     """Embedded stores: SQLite tracker store and Rasa's SQL event broker (SQLite)."""
-    from tests.e2e.servers import MODEL, Servers
-
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    env = channel_env(tl_stub.url)
-    env.update(
-        {
-            "ASSISTANT_FIXED_NOW": "2026-11-22T10:00:00+07:00",
-            "OPS_TOKEN": ops_token,
-            "TL_TELEGRAM_CHAT_ID": str(TL_CHAT["id"]),
-        }
+    workdir = tmp_path_factory.mktemp("tl_servers")
+    servers = servers_with_channels(
+        workdir, tl_stub.url, OPS_TOKEN=ops_token, TL_TELEGRAM_CHAT_ID=str(TL_CHAT["id"])
     )
-    running = Servers(
-        workdir=Path(tmp_path_factory.mktemp("tl_servers")),
-        env_extra=env,
-        credentials=ROOT / "credentials.channels.yml",
-    )
-    try:
-        running.start_actions()
-        running.start_rasa()
-    except Exception:
-        running.stop()
-        raise
-    yield running
-    running.stop()
+    with servers.running() as running:
+        yield running

@@ -14,22 +14,18 @@ import pytest
 import requests
 
 from analytics.figures import mask
-from tests.analytics.browser import chromium
+from testkit.assistant import Servers, say
+from testkit.browser import chromium
+from testkit.conversations import FINTECH, NON_FINTECH, NOT_COVERED, sop_result
 from tests.analytics.conftest import TL_CHAT, sent_message
 from tests.analytics.loop import (
-    ANI_CASE,
-    BUDI_CASE,
-    UNCERTAIN_CASE,
     csv_rows,
     figures,
     give,
     new_sender,
     ops_get,
     run_case,
-    say,
-    sop_result,
 )
-from tests.channels.conftest import TG_BOT, TG_SECRET, WA_SECRET
 from tests.channels.stubs import (
     ApiCall,
     ApiStub,
@@ -43,10 +39,9 @@ from tests.channels.stubs import (
     wa_list_reply,
     wa_reply_buttons,
     wa_shown_text,
-    wa_signature,
     wa_text,
 )
-from tests.e2e.servers import Servers
+from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
 pytestmark = pytest.mark.servers
 
@@ -56,7 +51,7 @@ def thumbs_down_of(data: Dict[str, Any], sender: str) -> List[Dict[str, Any]]:
 
 
 def test_rest_answer_carries_answer_id_and_interaction_note(tl_servers: Servers) -> None:
-    result = run_case(tl_servers.base_url, new_sender(), ANI_CASE)
+    result = run_case(tl_servers.base_url, new_sender(), FINTECH)
     assert len(result["answer_id"]) == 12
     note = result["interaction_note"]
     assert "\n" not in note and note.startswith(result["title"])
@@ -71,11 +66,11 @@ def test_feedback_is_counted_and_does_not_move_the_dialogue(
     tl_servers: Servers, ops_token: str
 ) -> None:
     base, sender = tl_servers.base_url, new_sender()
-    first = run_case(base, sender, ANI_CASE)
+    first = run_case(base, sender, FINTECH)
     before = figures(base, ops_token)
     # feedback between every turn of the next case: the form goes on as without it
     replies = []
-    for number, text in enumerate(BUDI_CASE):
+    for number, text in enumerate(NON_FINTECH.turns):
         kind = ("up", "down", "copy_ticket", "copy_note")[number % 4]
         answer = give(base, {"sender": sender, "answer_id": first["answer_id"], "kind": kind})
         assert answer.status_code == 200, answer.text
@@ -92,12 +87,12 @@ def test_feedback_is_counted_and_does_not_move_the_dialogue(
     assert reason.status_code == 200 and "alasan" in reason.json()["message"]
     second = sop_result(replies[-1])
     assert second is not None and second["case_id"] == "pulsa_belum_masuk.non_fintech"
-    assert second["ticket"]["fields"]["Serial Number"] == BUDI_CASE[3]
+    assert second["ticket"]["fields"]["Serial Number"] == NON_FINTECH.turns[3]
     assert second["ticket"]["fields"]["MSISDN"] == "081311112222"
     after = figures(base, ops_token)
     assert after["totals"]["cases"] == before["totals"]["cases"] + 1
     # 7 messages of the second case; feedback added no user message
-    assert after["totals"]["messages"] == before["totals"]["messages"] + len(BUDI_CASE)
+    assert after["totals"]["messages"] == before["totals"]["messages"] + len(NON_FINTECH.turns)
     for kind, count in (("up", 2), ("down", 2), ("copy_ticket", 2), ("copy_note", 1)):
         assert after["feedback"][kind] == before["feedback"][kind] + count, kind
     assert after["feedback"]["reason"] == before["feedback"]["reason"] + 1
@@ -110,13 +105,13 @@ def test_feedback_is_counted_and_does_not_move_the_dialogue(
         ("pulsa_belum_masuk.fintech", "down"),
         ("pulsa_belum_masuk.non_fintech", ""),
     ]
-    assert rows[0]["turns"] == str(len(ANI_CASE)) and float(rows[0]["seconds"]) > 0
+    assert rows[0]["turns"] == str(len(FINTECH.turns)) and float(rows[0]["seconds"]) > 0
     assert rows[1]["channel"] == "rest" and rows[1]["msisdn"] == "0813****2222"
 
 
 def test_bad_feedback_is_4xx_and_changes_nothing(tl_servers: Servers, ops_token: str) -> None:
     base, sender, other = tl_servers.base_url, new_sender(), new_sender()
-    mine = run_case(base, sender, ANI_CASE)
+    mine = run_case(base, sender, FINTECH)
     before = figures(base, ops_token)
     cases = [
         ({"sender": sender, "answer_id": "0" * 12, "kind": "up"}, 404),  # no such answer
@@ -208,13 +203,7 @@ class TelegramAgent:
 
     def post(self, update: Dict[str, Any]) -> List[ApiCall]:
         self.stub.clear()
-        response = requests.post(
-            f"{self.servers.base_url}/webhooks/telegram/webhook",
-            json=update,
-            headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
-            timeout=60,
-        )
-        assert response.status_code == 200
+        assert telegram_post(self.servers.base_url, update) == 200
         self.last = list(self.stub.calls)
         return self.last
 
@@ -264,7 +253,7 @@ def test_telegram_feedback_row_and_reason(
     tl_servers: Servers, tl_stub: ApiStub, ops_token: str
 ) -> None:
     ani = TelegramAgent(tl_servers, tl_stub, tg_user(710001, "Ani"))
-    ani.run(ANI_CASE)
+    ani.run(FINTECH.turns)
     assert any("Hasil SOP" in c.body["text"] for c in ani.sent())
     assert any("Catatan interaksi (IRMA MyCX):" in c.body["text"] for c in ani.sent())
     row = feedback_row(ani.sent())
@@ -298,7 +287,7 @@ def test_telegram_tanya_tl_round_trip_and_riwayat(
     tl_servers: Servers, tl_stub: ApiStub, ops_token: str
 ) -> None:
     citra = TelegramAgent(tl_servers, tl_stub, tg_user(710003, "Citra"))
-    citra.run(UNCERTAIN_CASE)
+    citra.run(NOT_COVERED.turns)
     row = feedback_row(citra.sent())
     assert "Tanya TL" in [b["text"] for b in inline_buttons(row)]
     citra.press(row, "Tanya TL")
@@ -353,7 +342,7 @@ def test_widget_feedback_copy_and_history_in_chromium(tl_servers: Servers, ops_t
 
     base = tl_servers.base_url
     sender = f"w-{uuid.uuid4()}"
-    for text in ANI_CASE:  # the conversation of this browser, through the widget's endpoint
+    for text in FINTECH.turns:  # the conversation of this browser, through the widget's endpoint
         last = widget_say(base, sender, text)
     assert sop_result(last) is not None
     before = figures(base, ops_token)
@@ -416,7 +405,7 @@ def test_ops_page_in_chromium(tl_servers: Servers, ops_token: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     base, sender = tl_servers.base_url, new_sender()
-    result = run_case(base, sender, ANI_CASE)
+    result = run_case(base, sender, FINTECH)
     for kind, reason in (("down", None), ("reason", "SLA salah untuk 0812-3456-7890")):
         body = {"sender": sender, "answer_id": result["answer_id"], "kind": kind}
         assert give(base, {**body, "reason": reason} if reason else body).status_code == 200
@@ -468,17 +457,7 @@ class WhatsAppAgent:
 
     def post(self, body: Dict[str, Any]) -> List[ApiCall]:
         self.stub.clear()
-        raw = json.dumps(body).encode()
-        response = requests.post(
-            f"{self.servers.base_url}/webhooks/whatsapp/webhook",
-            data=raw,
-            headers={
-                "Content-Type": "application/json",
-                "X-Hub-Signature-256": wa_signature(WA_SECRET, raw),
-            },
-            timeout=60,
-        )
-        assert response.status_code == 200
+        assert whatsapp_post(self.servers.base_url, body) == 200
         self.last = list(self.stub.calls)
         return self.last
 
@@ -519,7 +498,7 @@ def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
 ) -> None:
     base = tl_servers.base_url
     dewi = WhatsAppAgent(tl_servers, tl_stub, "6281299990001")
-    dewi.run(ANI_CASE)
+    dewi.run(FINTECH.turns)
     assert any("Catatan interaksi (IRMA MyCX):" in wa_shown_text(c) for c in dewi.sent())
     row = dewi.feedback_message()
     options = wa_options(row)
@@ -551,7 +530,7 @@ def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
 
     # an uncertain answer: four options, so a list with "Tanya TL"
     eko = WhatsAppAgent(tl_servers, tl_stub, "6281299990002")
-    eko.run(UNCERTAIN_CASE)
+    eko.run(NOT_COVERED.turns)
     row = eko.feedback_message()
     assert row.body["interactive"]["type"] == "list"
     ask = [o for o in wa_options(row) if o["title"] == "Tanya TL"]
@@ -567,12 +546,7 @@ def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
     tl = tg_user(719998, "TL Fajar")
     question = sent_message(to_tl[0], TL_CHAT, TG_BOT)
     answer = tg_message(TL_CHAT, tl, "Cek dulu ke SOO, jangan janji SLA.", reply_to=question)
-    requests.post(
-        f"{base}/webhooks/telegram/webhook",
-        json=answer,
-        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
-        timeout=60,
-    ).raise_for_status()
+    assert telegram_post(base, answer) == 200
     delivered = [c for c in tl_stub.calls if c.method == "messages" and c.body["to"] == eko.wa_id]
     assert [wa_shown_text(c) for c in delivered][-1] == (
         "💬 Jawaban TL: Cek dulu ke SOO, jangan janji SLA."

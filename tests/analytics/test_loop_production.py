@@ -8,106 +8,64 @@ afterwards."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterator
 
 import pytest
 
-from tests.analytics import rabbit
+from testkit.assistant import PYTHON, ROOT, Servers, say, server_env
+from testkit.conversations import FINTECH, NOT_COVERED
+from testkit.processes import ManagedProcess, wait_http
+from testkit.stores import RunStores, pg_connect, pg_url
 from tests.analytics.loop import (
-    ANI_CASE,
-    UNCERTAIN_CASE,
     csv_rows,
     figures,
     give,
     new_sender,
     run_case,
-    say,
 )
-from tests.e2e import servers as e2e
-from tests.e2e.servers import MODEL, ROOT, VENV_BIN, Servers, wait_http
-from tests.reliability import harness as h
 
 pytestmark = pytest.mark.servers
 
 
-class ProductionServers(Servers):
-    def endpoints(self) -> Path:
-        return ROOT / "endpoints.production.yml"  # as shipped: environment variables only
-
-
-def pg_url(dbname: str) -> str:
-    password = f":{h.PG_PASSWORD}" if h.PG_PASSWORD else ""
-    return f"postgresql://{h.PG_USER}{password}@{h.PG_HOST}:{h.PG_PORT}/{dbname}"
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    if not rabbit.rabbit_available():
-        pytest.fail(
-            f"RabbitMQ is not reachable at {rabbit.RABBIT_HOST}:{rabbit.RABBIT_PORT} "
-            "(guest/guest); start it (apt-get install rabbitmq-server)"
-        )
-    run = uuid.uuid4().hex[:10]
-    tracker_db, analytics_db, queue = f"tl_{run}", f"tl_{run}_analytics", f"tl_{run}"
-    workdir = Path(tmp_path_factory.mktemp("tl_production"))
-    h.pg_create_database(tracker_db)
-    h.pg_create_database(analytics_db)
-    redis_db = h.claim_redis_db()
+    stores = RunStores("tl", analytics=True)
+    workdir = tmp_path_factory.mktemp("tl_production")
     token = uuid.uuid4().hex
-    servers = ProductionServers(workdir=workdir)
-    env = {
-        "ASSISTANT_FIXED_NOW": "2026-11-22T10:00:00+07:00",
-        "OPS_TOKEN": token,
-        "ANALYTICS_DB_URL": pg_url(analytics_db),
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{servers.action_port}/webhook",
-        "TRACKER_DB_HOST": h.PG_HOST,
-        "TRACKER_DB_PORT": str(h.PG_PORT),
-        "TRACKER_DB_NAME": tracker_db,
-        "TRACKER_DB_USER": h.PG_USER,
-        "TRACKER_DB_PASSWORD": h.PG_PASSWORD,
-        "LOCK_REDIS_HOST": h.REDIS_HOST,
-        "LOCK_REDIS_PORT": str(h.REDIS_PORT),
-        "LOCK_REDIS_DB": str(redis_db),
-        "LOCK_REDIS_PASSWORD": "",
-        **rabbit.broker_env(queue),
-    }
-    servers.env_extra = env
-    consumer_log = open(workdir / "consumer.log", "ab")  # noqa: SIM115
-    consumer = subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "analytics.consumer"],
-        cwd=ROOT,
-        env=e2e.test_env(env),
-        stdout=consumer_log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        servers.start_actions()
-        servers.start_rasa()
-        wait_http(f"{servers.base_url}/health", 30, servers.processes[-1])
-        yield {
-            "servers": servers,
-            "token": token,
-            "analytics_db": analytics_db,
-            "consumer": consumer,
-        }
-    finally:
-        servers.stop()
-        consumer.terminate()
+        stores.create()
+        servers = Servers(workdir=workdir, endpoints=ROOT / "endpoints.production.yml")
+        servers.env = server_env(
+            {
+                "OPS_TOKEN": token,
+                "ANALYTICS_DB_URL": pg_url(stores.analytics_db),
+                **stores.env(f"http://127.0.0.1:{servers.action_port}/webhook"),
+            }
+        )
+        consumer = ManagedProcess(
+            "analytics consumer",
+            [str(PYTHON), "-m", "analytics.consumer"],
+            servers.env,
+            workdir / "consumer.log",
+            ready_url="",  # it serves nothing: running is all
+            cwd=ROOT,
+        )
+        consumer.spawn()
         try:
-            consumer.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            consumer.kill()
-        consumer_log.close()
-        rabbit.delete(queue)
-        h.pg_drop_database(tracker_db)
-        h.pg_drop_database(analytics_db)
-        h.release_redis_db(redis_db)
+            with servers.running():
+                wait_http(f"{servers.base_url}/health", 30)
+                yield {
+                    "servers": servers,
+                    "token": token,
+                    "analytics_db": stores.analytics_db,
+                    "consumer": consumer,
+                }
+        finally:
+            consumer.stop()
+    finally:
+        stores.remove()
 
 
 def eventually(read: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
@@ -123,7 +81,7 @@ def eventually(read: Callable[[], Any], done: Callable[[Any], bool], what: str) 
 
 
 def stored_senders(dbname: str) -> Dict[str, int]:
-    connection = h.pg_connect(dbname)
+    connection = pg_connect(dbname)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT sender_id, count(*) FROM events GROUP BY sender_id")
@@ -135,7 +93,7 @@ def stored_senders(dbname: str) -> Dict[str, int]:
 def test_events_reach_postgresql_through_rabbitmq(stack: Dict[str, Any]) -> None:
     servers, token = stack["servers"], stack["token"]
     sender = new_sender("prod")
-    result = run_case(servers.base_url, sender, ANI_CASE)
+    result = run_case(servers.base_url, sender, FINTECH)
     answer = give(
         servers.base_url, {"sender": sender, "answer_id": result["answer_id"], "kind": "down"}
     )
@@ -150,7 +108,7 @@ def test_events_reach_postgresql_through_rabbitmq(stack: Dict[str, Any]) -> None
         lambda n: n > 0,
         "events in PostgreSQL",
     )
-    assert counts > len(ANI_CASE)
+    assert counts > len(FINTECH.turns)
     data = eventually(
         lambda: figures(servers.base_url, token),
         lambda d: d["feedback"]["reason"] >= 1,
@@ -162,7 +120,7 @@ def test_events_reach_postgresql_through_rabbitmq(stack: Dict[str, Any]) -> None
     assert data["feedback"]["down"] == 1 and data["feedback"]["up"] == 0
     down = data["thumbs_down"]
     assert down[0]["agent"] == sender and down[0]["reason"] == "nomor 0812****7890 sudah dicek"
-    assert data["turns"]["max"] == len(ANI_CASE)
+    assert data["turns"]["max"] == len(FINTECH.turns)
     rows = csv_rows(servers.base_url, token)
     assert [(r["agent"], r["case_id"], r["feedback"], r["msisdn"]) for r in rows] == [
         (sender, "pulsa_belum_masuk.fintech", "down", "0812****7890")
@@ -173,12 +131,14 @@ def test_uncertain_answer_and_fallback_with_production_stores(stack: Dict[str, A
     servers, token = stack["servers"], stack["token"]
     before = figures(servers.base_url, token)
     sender = new_sender("prod")
-    result = run_case(servers.base_url, sender, UNCERTAIN_CASE)
+    result = run_case(servers.base_url, sender, NOT_COVERED)
     assert result["case_id"] == "pulsa_belum_masuk.tidak_tercakup" and result["uncertain"]
     say(servers.base_url, sender, "resep rendang padang yang enak gimana")
     data = eventually(
         lambda: figures(servers.base_url, token),
-        lambda d: d["totals"]["messages"] == before["totals"]["messages"] + len(UNCERTAIN_CASE) + 1,
+        lambda d: (
+            d["totals"]["messages"] == before["totals"]["messages"] + len(NOT_COVERED.turns) + 1
+        ),
         "messages on /ops/",
     )
     assert data["totals"]["tidak_tercakup"] == before["totals"]["tidak_tercakup"] + 1

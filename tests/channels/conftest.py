@@ -4,40 +4,13 @@ and the real servers with every channel configured (``@pytest.mark.servers``).""
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Dict, Iterator
+from typing import Iterator
 
 import pytest
 
+from testkit.assistant import ROOT, Servers
 from tests.channels.stubs import ApiStub
-
-ROOT = Path(__file__).resolve().parents[2]
-TG_TOKEN = "123456:TEST-token"
-TG_BOT = "asisten_sop_bot"
-TG_SECRET = "tg-secret-for-tests"
-WA_TOKEN = "wa-token-for-tests"
-WA_PHONE_ID = "106540352242922"
-WA_SECRET = "wa-app-secret-for-tests"
-WA_VERIFY = "wa-verify-for-tests"
-
-
-def channel_env(stub_url: str) -> Dict[str, str]:
-    """The environment credentials.channels.yml reads, pointing both APIs at the stub."""
-    return {
-        "TELEGRAM_TOKEN": TG_TOKEN,
-        "TELEGRAM_BOT_NAME": TG_BOT,
-        "TELEGRAM_WEBHOOK_URL": "https://example.invalid/webhooks/telegram/webhook",
-        "TELEGRAM_SECRET": TG_SECRET,
-        "TELEGRAM_API_BASE": stub_url,
-        "WHATSAPP_TOKEN": WA_TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": WA_PHONE_ID,
-        "WHATSAPP_APP_SECRET": WA_SECRET,
-        "WHATSAPP_VERIFY_TOKEN": WA_VERIFY,
-        "WHATSAPP_API_BASE": stub_url,
-        "WHATSAPP_API_VERSION": "v21.0",
-        # the tests use many made-up chats; the allowlists have their own tests
-        "ALLOW_ANY_CHAT": "1",
-    }
+from tests.channels.webhooks import channel_env, servers_with_channels
 
 
 @pytest.fixture(scope="session")
@@ -72,25 +45,8 @@ def fake_server(api_stub: ApiStub) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def channel_servers(
     api_stub: ApiStub, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[object]:
-    """The real action and Rasa servers with every channel of credentials.channels.yml, the
-    Telegram and WhatsApp APIs pointed at the local stub."""
-    from tests.e2e.servers import MODEL, Servers
-
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    env = channel_env(api_stub.url)
-    env["ASSISTANT_FIXED_NOW"] = "2026-11-22T10:00:00+07:00"
-    running = Servers(
-        workdir=Path(tmp_path_factory.mktemp("channel_servers")),
-        env_extra=env,
-        credentials=ROOT / "credentials.channels.yml",
-    )
-    try:
-        running.start_actions()
-        running.start_rasa()
-    except Exception:
-        running.stop()
-        raise
-    yield running
-    running.stop()
+) -> Iterator[Servers]:
+    """The real servers with every channel, the platforms' APIs on ``api_stub``."""
+    workdir = tmp_path_factory.mktemp("channel_servers")
+    with servers_with_channels(workdir, api_stub.url).running() as running:
+        yield running

@@ -18,7 +18,6 @@ kept a message away from "NLU").
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from typing import Any, Dict, List, Optional
 
@@ -26,6 +25,8 @@ from rasa.core.channels.channel import InputChannel, UserMessage, register
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
+
+from testkit.processes import free_port
 
 HELP_BUTTONS = [
     {"title": "Pulsa belum masuk", "payload": "/pulsa_belum_masuk"},
@@ -128,12 +129,6 @@ class FakeBot:
             await self.reply(message, sender, **result_message(state["msisdn"], answer))
         else:
             await self.reply(message, sender, text=f"Diterima: {text}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FakeServer:

@@ -249,8 +249,8 @@ def inline_buttons(call: ApiCall) -> List[Dict[str, str]]:
 # -- WhatsApp ------------------------------------------------------------------------------
 
 
-def wa_body(wa_id: str, message: Dict[str, Any], name: str = "Agen") -> Dict[str, Any]:
-    message = {"from": wa_id, "id": f"wamid.in{next(_ids)}", "timestamp": "1", **message}
+def wa_value(value: Dict[str, Any]) -> Dict[str, Any]:
+    """A webhook body around one change ``value`` (messages, statuses) of our number."""
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -265,14 +265,20 @@ def wa_body(wa_id: str, message: Dict[str, Any], name: str = "Agen") -> Dict[str
                                 "display_phone_number": "15550783881",
                                 "phone_number_id": "106540352242922",
                             },
-                            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-                            "messages": [message],
+                            **value,
                         },
                     }
                 ],
             }
         ],
     }
+
+
+def wa_body(wa_id: str, message: Dict[str, Any], name: str = "Agen") -> Dict[str, Any]:
+    message = {"from": wa_id, "id": f"wamid.in{next(_ids)}", "timestamp": "1", **message}
+    return wa_value(
+        {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+    )
 
 
 def wa_text(wa_id: str, text: str) -> Dict[str, Any]:
@@ -369,30 +375,6 @@ def tg_anonymous_admin(chat: Dict[str, Any], text: str) -> Dict[str, Any]:
         "type": chat["type"],
     }
     return update
-
-
-def wa_value(value: Dict[str, Any]) -> Dict[str, Any]:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550783881",
-                                "phone_number_id": "106540352242922",
-                            },
-                            **value,
-                        },
-                    }
-                ],
-            }
-        ],
-    }
 
 
 def wa_username_text(user_id: str, text: str, username: str = "agen.ani") -> Dict[str, Any]:

@@ -6,7 +6,6 @@ Payload sources are cited in :mod:`tests.channels.stubs`.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Any, Dict, List
@@ -15,7 +14,6 @@ import pytest
 import requests
 
 from channels.questions import STALE_REPLY
-from tests.channels.conftest import TG_BOT, TG_SECRET, WA_SECRET
 from tests.channels.fakebot import FakeServer, ticket_text
 from tests.channels.stubs import (
     ApiCall,
@@ -33,22 +31,12 @@ from tests.channels.stubs import (
     wa_reaction,
     wa_reply_buttons,
     wa_shown_text,
-    wa_signature,
     wa_text,
     wa_username_text,
 )
+from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
 GROUP = tg_chat(-1001777000222, "supergroup")
-
-
-def tg_post(server: FakeServer, update: Dict[str, Any]) -> int:
-    response = requests.post(
-        f"{server.url}/webhooks/telegram/webhook",
-        json=update,
-        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
-        timeout=30,
-    )
-    return response.status_code
 
 
 def sent(stub: ApiStub, method: str = "sendMessage") -> List[ApiCall]:
@@ -63,7 +51,8 @@ class TgAgent:
 
     def say(self, text: str, **kwargs: Any) -> List[ApiCall]:
         self.stub.clear()
-        assert tg_post(self.server, tg_message(self.chat, self.user, text, **kwargs)) == 200
+        update = tg_message(self.chat, self.user, text, **kwargs)
+        assert telegram_post(self.server.url, update) == 200
         return sent(self.stub)
 
     def press(self, question: ApiCall, title: str, **message: Any) -> Dict[str, Any]:
@@ -71,7 +60,7 @@ class TgAgent:
         data = next(b["callback_data"] for b in inline_buttons(question) if b["text"] == title)
         bot_message = {**tg_bot_message(question, self.chat, TG_BOT), **message}
         update = tg_callback(self.user, bot_message, data)
-        assert tg_post(self.server, update) == 200
+        assert telegram_post(self.server.url, update) == 200
         return update
 
 
@@ -124,7 +113,7 @@ def test_telegram_typed_answer_removes_the_old_keyboard(
     assert inline_buttons(question)
     api_stub.clear()
     update = tg_message(agent.chat, agent.user, "/deny")
-    assert tg_post(fake_server, update) == 200
+    assert telegram_post(fake_server.url, update) == 200
     removed = sent(api_stub, "editMessageReplyMarkup")
     assert len(removed) == 1 and "reply_markup" not in removed[0].body
     before = len(fake_server.bot.received)
@@ -138,8 +127,8 @@ def test_telegram_redelivered_update_is_handled_once(
     agent = TgAgent(fake_server, api_stub, 810004, group=False)
     update = tg_message(agent.chat, agent.user, "halo pertama")
     before = len(fake_server.bot.received)
-    assert tg_post(fake_server, update) == 200
-    assert tg_post(fake_server, update) == 200  # Telegram retries after a timeout
+    assert telegram_post(fake_server.url, update) == 200
+    assert telegram_post(fake_server.url, update) == 200  # Telegram retries after a timeout
     assert received_since(fake_server, before) == ["halo pertama"]
 
 
@@ -150,13 +139,13 @@ def test_telegram_follow_up_after_a_press_reaches_the_agent_who_pressed(
     agent.say("/tanya mulai", command=True)
     answer = tg_message(GROUP, agent.user, "081255556666")
     api_stub.clear()
-    assert tg_post(fake_server, answer) == 200  # not addressed: ignored
+    assert telegram_post(fake_server.url, answer) == 200  # not addressed: ignored
     assert sent(api_stub) == []
     first = agent.say("/tanya mulai", command=True)[-1]
     reply = tg_message(
         GROUP, agent.user, "081255556666", reply_to=tg_bot_message(first, GROUP, TG_BOT)
     )
-    assert tg_post(fake_server, reply) == 200
+    assert telegram_post(fake_server.url, reply) == 200
     question = sent(api_stub)[-1]
     assert question.body["reply_to_message_id"] == reply["message"]["message_id"]
     # the keyboard message answers the agent's message (reply_to_message in the callback)
@@ -174,7 +163,7 @@ def test_telegram_rate_limited_send_is_retried(fake_server: FakeServer, api_stub
     agent = TgAgent(fake_server, api_stub, 810006, group=False)
     api_stub.clear()
     api_stub.telegram_rate_limit(1, retry_after=1)
-    assert tg_post(fake_server, tg_message(agent.chat, agent.user, "mulai")) == 200
+    assert telegram_post(fake_server.url, tg_message(agent.chat, agent.user, "mulai")) == 200
     texts = [c.body["text"] for c in sent(api_stub)]
     # the refused message was sent again after retry_after, then the next one
     assert texts == [
@@ -191,7 +180,7 @@ def test_telegram_question_that_never_arrived_is_asked_again(
     agent.say("mulai")
     api_stub.clear()
     api_stub.telegram_rate_limit(4, retry_after=1)  # every attempt of the question fails
-    assert tg_post(fake_server, tg_message(agent.chat, agent.user, "081277778888")) == 200
+    assert telegram_post(fake_server.url, tg_message(agent.chat, agent.user, "081277778888")) == 200
     assert len(sent(api_stub)) == 4
     before = len(fake_server.bot.received)
     again = agent.say("halo?")  # the agent never saw the question
@@ -204,20 +193,6 @@ def test_telegram_question_that_never_arrived_is_asked_again(
 # -- WhatsApp ------------------------------------------------------------------------------
 
 
-def wa_post(server: FakeServer, body: Dict[str, Any]) -> int:
-    raw = json.dumps(body).encode()
-    response = requests.post(
-        f"{server.url}/webhooks/whatsapp/webhook",
-        data=raw,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": wa_signature(WA_SECRET, raw),
-        },
-        timeout=30,
-    )
-    return response.status_code
-
-
 def wa_calls(stub: ApiStub) -> List[ApiCall]:
     return stub.take(lambda c: c.method == "messages")
 
@@ -227,20 +202,22 @@ def test_whatsapp_double_press_and_old_numbered_reply_are_refused(
 ) -> None:
     user = "6281290000001"
     api_stub.clear()
-    wa_post(fake_server, wa_text(user, "mulai"))
-    wa_post(fake_server, wa_text(user, "081290000001"))
+    whatsapp_post(fake_server.url, wa_text(user, "mulai"))
+    whatsapp_post(fake_server.url, wa_text(user, "081290000001"))
     question = wa_calls(api_stub)[-1]
     yes = wa_reply_buttons(question)[0]
     before = len(fake_server.bot.received)
-    assert wa_post(fake_server, wa_button_reply(user, yes["id"], "Ya")) == 200
-    assert wa_post(fake_server, wa_button_reply(user, yes["id"], "Ya")) == 200  # double tap
+    assert whatsapp_post(fake_server.url, wa_button_reply(user, yes["id"], "Ya")) == 200
+    assert (
+        whatsapp_post(fake_server.url, wa_button_reply(user, yes["id"], "Ya")) == 200
+    )  # double tap
     assert received_since(fake_server, before) == ["/affirm"]
     texts = [wa_shown_text(c) for c in wa_calls(api_stub)]
     assert ticket_text("081290000001", "Ya") in texts[0] and texts[1:] == [STALE_REPLY]
     # a menu, answered by typing; then "2" as a reply to the old menu message
-    wa_post(fake_server, wa_text(user, "/help"))
+    whatsapp_post(fake_server.url, wa_text(user, "/help"))
     menu = wa_calls(api_stub)[-1]
-    wa_post(fake_server, wa_text(user, "mulai"))
+    whatsapp_post(fake_server.url, wa_text(user, "mulai"))
     wa_calls(api_stub)
     old_reply = wa_text(user, "2")  # a reply (context) to the menu message
     old_reply["entry"][0]["changes"][0]["value"]["messages"][0]["context"] = {
@@ -248,7 +225,7 @@ def test_whatsapp_double_press_and_old_numbered_reply_are_refused(
         "id": message_id(menu),
     }
     before = len(fake_server.bot.received)
-    assert wa_post(fake_server, old_reply) == 200
+    assert whatsapp_post(fake_server.url, old_reply) == 200
     assert received_since(fake_server, before) == []
     texts = [wa_shown_text(c) for c in wa_calls(api_stub)]
     assert texts == [f"{STALE_REPLY} Pertanyaan saat ini:", "Nomor MSISDN pelanggan?"]
@@ -264,7 +241,7 @@ def test_whatsapp_username_without_phone_number_is_served(
     bsuid = f"ID.{uuid.uuid4().int % 10**18}"
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert wa_post(fake_server, wa_username_text(bsuid, "mulai")) == 200
+    assert whatsapp_post(fake_server.url, wa_username_text(bsuid, "mulai")) == 200
     assert [m.sender_id for m in fake_server.bot.received[before:]] == [f"wa:{bsuid}"]
     replies = wa_calls(api_stub)
     assert replies and all(c.body.get("recipient") == bsuid and "to" not in c.body for c in replies)
@@ -278,22 +255,22 @@ def test_whatsapp_group_messages_per_participant_only_when_addressed(
     ani, budi = "6281290000002", "6281290000003"
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert wa_post(fake_server, wa_group_text(group, ani, "makan siang dulu")) == 200
+    assert whatsapp_post(fake_server.url, wa_group_text(group, ani, "makan siang dulu")) == 200
     assert wa_calls(api_stub) == [] and received_since(fake_server, before) == []
-    assert wa_post(fake_server, wa_group_text(group, ani, "/tanya mulai")) == 200
-    assert wa_post(fake_server, wa_group_text(group, budi, "/tanya mulai")) == 200
+    assert whatsapp_post(fake_server.url, wa_group_text(group, ani, "/tanya mulai")) == 200
+    assert whatsapp_post(fake_server.url, wa_group_text(group, budi, "/tanya mulai")) == 200
     senders = [m.sender_id for m in fake_server.bot.received[before:]]
     assert senders == [f"wa:g:{group}:{ani}", f"wa:g:{group}:{budi}"]
     assert [m.text for m in fake_server.bot.received[before:]] == ["mulai", "mulai"]
     calls = wa_calls(api_stub)
     assert all(c.body["to"] == group and c.body["recipient_type"] == "group" for c in calls)
     bot = {"from": "15550783881", "id": message_id(calls[-1])}
-    wa_post(fake_server, wa_group_text(group, ani, "081290000002", context=bot))
+    whatsapp_post(fake_server.url, wa_group_text(group, ani, "081290000002", context=bot))
     question = wa_calls(api_stub)[-1]
     assert question.body["type"] == "text"  # groups: no interactive buttons
     assert wa_shown_text(question).endswith("Balas dengan angka:\n1. Ya\n2. Tidak")
     bot = {"from": "15550783881", "id": message_id(question)}
-    wa_post(fake_server, wa_group_text(group, ani, "2", context=bot))
+    whatsapp_post(fake_server.url, wa_group_text(group, ani, "2", context=bot))
     assert ticket_text("081290000002", "Tidak") in wa_shown_text(wa_calls(api_stub)[-1])
 
 
@@ -309,7 +286,7 @@ def test_whatsapp_notifications_without_a_reply(
         wa_number_changed(user, "6281290000099"),
         wa_failed_status(user),
     ]:
-        assert wa_post(fake_server, body) == 200
+        assert whatsapp_post(fake_server.url, body) == 200
     assert wa_calls(api_stub) == [] and received_since(fake_server, before) == []
     assert "code 131026" in caplog.text and user not in caplog.text
 
@@ -322,7 +299,7 @@ def test_whatsapp_rate_limited_send_is_retried(
     user = f"62812900001{code % 100:02d}"
     api_stub.clear()
     api_stub.whatsapp_rate_limit(1, code)
-    assert wa_post(fake_server, wa_text(user, "mulai")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(user, "mulai")) == 200
     texts = [wa_shown_text(c) for c in wa_calls(api_stub)]
     assert texts == [
         "Kasus: Pulsa belum masuk.",

@@ -6,13 +6,12 @@ The same behaviour is checked against the real servers in test_e2e_channels.py.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, List
 
 import pytest
 import requests
 
 from channels.splitter import TELEGRAM_TEXT_LIMIT, utf16_len
-from tests.channels.conftest import TG_BOT, TG_SECRET, TG_TOKEN, WA_SECRET, WA_TOKEN, WA_VERIFY
 from tests.channels.fakebot import FakeServer, ticket_text
 from tests.channels.stubs import (
     ApiCall,
@@ -28,6 +27,16 @@ from tests.channels.stubs import (
     wa_shown_text,
     wa_signature,
     wa_text,
+)
+from tests.channels.webhooks import (
+    TG_BOT,
+    TG_SECRET,
+    TG_TOKEN,
+    WA_SECRET,
+    WA_TOKEN,
+    WA_VERIFY,
+    telegram_post,
+    whatsapp_post,
 )
 
 # -- REST ----------------------------------------------------------------------------------
@@ -113,9 +122,12 @@ def test_a_failing_turn_gets_the_busy_answer_not_a_5xx(
     assert "sibuk" in response.json()[0]["text"]
     api_stub.clear()
     private = tg_chat(6666, "private")
-    assert tg_post(fake_server, tg_message(private, tg_user(6666, "Fajar"), "meledak")) == 200
+    assert (
+        telegram_post(fake_server.url, tg_message(private, tg_user(6666, "Fajar"), "meledak"))
+        == 200
+    )
     assert "sibuk" in sent_to(api_stub)[-1].body["text"]
-    assert wa_post(fake_server, wa_text("6281266667777", "meledak")) == 200
+    assert whatsapp_post(fake_server.url, wa_text("6281266667777", "meledak")) == 200
     assert "sibuk" in wa_shown_text(wa_sent(api_stub, "6281266667777")[-1])
 
 
@@ -185,14 +197,6 @@ ANI = tg_user(1111, "Ani")
 BUDI = tg_user(2222, "Budi")
 
 
-def tg_post(server: FakeServer, update: Dict[str, Any], secret: Any = TG_SECRET) -> int:
-    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-    response = requests.post(
-        f"{server.url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=10
-    )
-    return response.status_code
-
-
 def sent_to(stub: ApiStub) -> List[ApiCall]:
     return stub.take(lambda c: c.method == "sendMessage")
 
@@ -211,7 +215,7 @@ def test_telegram_wrong_or_missing_secret_is_403(
     api_stub.clear()
     before = len(fake_server.bot.received)
     update = tg_message(tg_chat(1111, "private"), ANI, "mulai")
-    assert tg_post(fake_server, update, secret) == 403
+    assert telegram_post(fake_server.url, update, secret) == 403
     assert len(fake_server.bot.received) == before
     assert api_stub.calls == []
 
@@ -221,14 +225,17 @@ def test_telegram_two_agents_in_one_group_keep_their_own_forms(
 ) -> None:
     api_stub.clear()
     # not addressed to the bot: ignored
-    assert tg_post(fake_server, tg_message(GROUP, ANI, "pagi semua")) == 200
+    assert telegram_post(fake_server.url, tg_message(GROUP, ANI, "pagi semua")) == 200
     assert sent_to(api_stub) == []
     # both agents start a case
-    assert tg_post(fake_server, tg_message(GROUP, ANI, "/tanya mulai kasus", command=True)) == 200
+    assert (
+        telegram_post(fake_server.url, tg_message(GROUP, ANI, "/tanya mulai kasus", command=True))
+        == 200
+    )
     ani_question = sent_to(api_stub)[-1]
     assert ani_question.body["reply_markup"] == {"force_reply": True, "selective": True}
     mention = tg_message(GROUP, BUDI, "mulai juga", mention=f"@{TG_BOT}")
-    assert tg_post(fake_server, mention) == 200
+    assert telegram_post(fake_server.url, mention) == 200
     budi_question = sent_to(api_stub)[-1]
     assert budi_question.body["text"] == "Nomor MSISDN pelanggan?"
     # each answers by replying to their own question, interleaved
@@ -237,7 +244,7 @@ def test_telegram_two_agents_in_one_group_keep_their_own_forms(
         (ANI, ani_question, "081211112222"),
     ]:
         reply = tg_message(GROUP, user, msisdn, reply_to=tg_bot_message(call, GROUP, TG_BOT))
-        assert tg_post(fake_server, reply) == 200
+        assert telegram_post(fake_server.url, reply) == 200
     asked = sent_to(api_stub)
     budi_buttons, ani_buttons = asked[0], asked[1]
     assert [b["text"] for b in inline_buttons(ani_buttons)] == ["Ya", "Tidak"]
@@ -245,15 +252,15 @@ def test_telegram_two_agents_in_one_group_keep_their_own_forms(
     before = len(fake_server.bot.received)
     ani_yes = inline_buttons(ani_buttons)[0]["callback_data"]
     ani_message = tg_bot_message(ani_buttons, GROUP, TG_BOT)
-    assert tg_post(fake_server, tg_callback(BUDI, ani_message, ani_yes)) == 200
+    assert telegram_post(fake_server.url, tg_callback(BUDI, ani_message, ani_yes)) == 200
     refused = api_stub.take(lambda c: c.method == "answerCallbackQuery")
     assert refused[0].body["show_alert"] is True and "agen lain" in refused[0].body["text"]
     assert len(fake_server.bot.received) == before
     # each presses their own button
     budi_no = inline_buttons(budi_buttons)[1]["callback_data"]
     budi_message = tg_bot_message(budi_buttons, GROUP, TG_BOT)
-    assert tg_post(fake_server, tg_callback(BUDI, budi_message, budi_no)) == 200
-    assert tg_post(fake_server, tg_callback(ANI, ani_message, ani_yes)) == 200
+    assert telegram_post(fake_server.url, tg_callback(BUDI, budi_message, budi_no)) == 200
+    assert telegram_post(fake_server.url, tg_callback(ANI, ani_message, ani_yes)) == 200
     results = sent_to(api_stub)
     assert ticket_text("081322223333", "Tidak") in results[0].body["text"]
     assert ticket_text("081211112222", "Ya") in results[1].body["text"]
@@ -269,7 +276,10 @@ def test_telegram_long_answer_is_split_with_the_ticket_whole(
 ) -> None:
     api_stub.clear()
     private = tg_chat(3333, "private")
-    assert tg_post(fake_server, tg_message(private, tg_user(3333, "Citra"), "panjang")) == 200
+    assert (
+        telegram_post(fake_server.url, tg_message(private, tg_user(3333, "Citra"), "panjang"))
+        == 200
+    )
     chunks = [c.body["text"] for c in sent_to(api_stub)]
     assert len(chunks) >= 2
     assert all(utf16_len(c) <= TELEGRAM_TEXT_LIMIT for c in chunks)
@@ -280,13 +290,15 @@ def test_telegram_help_buttons_with_long_titles(fake_server: FakeServer, api_stu
     api_stub.clear()
     private = tg_chat(4444, "private")
     user = tg_user(4444, "Dedi")
-    assert tg_post(fake_server, tg_message(private, user, "/start", command=True)) == 200
+    assert telegram_post(fake_server.url, tg_message(private, user, "/start", command=True)) == 200
     call = sent_to(api_stub)[-1]
     labels = [b["text"] for b in inline_buttons(call)]
     # Telegram's labels are not cut at WhatsApp's 20 characters
     assert labels[1] == "Bayar, nomor blm aktif"
     data = inline_buttons(call)[1]["callback_data"]
-    assert tg_post(fake_server, tg_callback(user, tg_bot_message(call, private, TG_BOT), data))
+    assert telegram_post(
+        fake_server.url, tg_callback(user, tg_bot_message(call, private, TG_BOT), data)
+    )
     assert fake_server.bot.received[-1].text == "/nomor_belum_aktif_setelah_bayar"
 
 
@@ -295,11 +307,11 @@ def test_telegram_guard_and_non_text(fake_server: FakeServer, api_stub: ApiStub)
     private = tg_chat(5555, "private")
     user = tg_user(5555, "Eka")
     before = len(fake_server.bot.received)
-    assert tg_post(fake_server, tg_message(private, user, "x" * 3000)) == 200
+    assert telegram_post(fake_server.url, tg_message(private, user, "x" * 3000)) == 200
     sticker = tg_message(private, user, "")
     del sticker["message"]["text"]
     sticker["message"]["sticker"] = {"file_id": "abc"}
-    assert tg_post(fake_server, sticker) == 200
+    assert telegram_post(fake_server.url, sticker) == 200
     texts = [c.body["text"] for c in sent_to(api_stub)]
     assert "batas 2.000 karakter" in texts[0]
     assert texts[1] == "Maaf, saya hanya membaca pesan teks."
@@ -307,17 +319,6 @@ def test_telegram_guard_and_non_text(fake_server: FakeServer, api_stub: ApiStub)
 
 
 # -- WhatsApp ------------------------------------------------------------------------------
-
-
-def wa_post(server: FakeServer, body: Dict[str, Any], secret: Any = WA_SECRET) -> int:
-    raw = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Hub-Signature-256"] = wa_signature(secret, raw)
-    response = requests.post(
-        f"{server.url}/webhooks/whatsapp/webhook", data=raw, headers=headers, timeout=10
-    )
-    return response.status_code
 
 
 def wa_sent(stub: ApiStub, wa_id: str) -> List[ApiCall]:
@@ -346,7 +347,7 @@ def test_whatsapp_bad_signature_is_403(
 ) -> None:
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert wa_post(fake_server, wa_text("6281200000009", "mulai"), secret) == 403
+    assert whatsapp_post(fake_server.url, wa_text("6281200000009", "mulai"), secret) == 403
     assert len(fake_server.bot.received) == before and api_stub.calls == []
 
 
@@ -368,11 +369,11 @@ def test_whatsapp_two_users_keep_their_own_forms(
 ) -> None:
     api_stub.clear()
     ani, budi = "6281211112222", "6281322223333"
-    assert wa_post(fake_server, wa_text(ani, "mulai")) == 200
-    assert wa_post(fake_server, wa_text(budi, "mulai")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(ani, "mulai")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(budi, "mulai")) == 200
     assert wa_shown_text(wa_sent(api_stub, ani)[-1]) == "Nomor MSISDN pelanggan?"
-    assert wa_post(fake_server, wa_text(budi, "081322223333")) == 200
-    assert wa_post(fake_server, wa_text(ani, "081211112222")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(budi, "081322223333")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(ani, "081211112222")) == 200
     ani_question = wa_sent(api_stub, ani)[-1]
     assert ani_question.body["type"] == "interactive"
     ani_buttons = wa_reply_buttons(ani_question)
@@ -380,8 +381,8 @@ def test_whatsapp_two_users_keep_their_own_forms(
     assert ani_question.headers["Authorization"] == f"Bearer {WA_TOKEN}"
     assert ani_question.path == "/v21.0/106540352242922/messages"
     # Budi answers with the number of the option, Ani with the reply button
-    assert wa_post(fake_server, wa_text(budi, "2")) == 200
-    assert wa_post(fake_server, wa_button_reply(ani, ani_buttons[0]["id"], "Ya")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(budi, "2")) == 200
+    assert whatsapp_post(fake_server.url, wa_button_reply(ani, ani_buttons[0]["id"], "Ya")) == 200
     assert ticket_text("081322223333", "Tidak") in wa_shown_text(wa_sent(api_stub, budi)[-1])
     assert ticket_text("081211112222", "Ya") in wa_shown_text(wa_sent(api_stub, ani)[-1])
     received = fake_server.bot.received[-2:]
@@ -395,16 +396,16 @@ def test_whatsapp_two_users_keep_their_own_forms(
 def test_whatsapp_many_options_are_numbered(fake_server: FakeServer, api_stub: ApiStub) -> None:
     api_stub.clear()
     user = "6281244445555"
-    assert wa_post(fake_server, wa_text(user, "/help")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(user, "/help")) == 200
     listing = wa_sent(api_stub, user)[-1]
     assert listing.body["type"] == "text"
     assert "Balas dengan angka:\n1. Pulsa belum masuk\n2. Bayar, nomor blm aktif" in (
         wa_shown_text(listing)
     )
-    assert wa_post(fake_server, wa_text(user, "2")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(user, "2")) == 200
     assert fake_server.bot.received[-1].text == "/nomor_belum_aktif_setelah_bayar"
     # the options were for that answer only: a later "2" is just text
-    assert wa_post(fake_server, wa_text(user, "2")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(user, "2")) == 200
     assert fake_server.bot.received[-1].text == "2"
 
 
@@ -415,15 +416,15 @@ def test_whatsapp_redelivery_is_ignored_and_non_text_answered(
     user = "6281255556666"
     body = wa_text(user, "halo sekali")
     before = len(fake_server.bot.received)
-    assert wa_post(fake_server, body) == 200
-    assert wa_post(fake_server, body) == 200  # same message id again
+    assert whatsapp_post(fake_server.url, body) == 200
+    assert whatsapp_post(fake_server.url, body) == 200  # same message id again
     assert len(fake_server.bot.received) == before + 1
     image = wa_text(user, "")
     image["entry"][0]["changes"][0]["value"]["messages"][0].update(
         {"type": "image", "image": {"id": "1"}}
     )
     del image["entry"][0]["changes"][0]["value"]["messages"][0]["text"]
-    assert wa_post(fake_server, image) == 200
+    assert whatsapp_post(fake_server.url, image) == 200
     assert wa_shown_text(wa_sent(api_stub, user)[-1]) == "Maaf, saya hanya membaca pesan teks."
     status_only = {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}
-    assert wa_post(fake_server, status_only) == 200
+    assert whatsapp_post(fake_server.url, status_only) == 200

@@ -6,7 +6,6 @@ answers are caught on a local stub of the Bot API / Graph API (no network).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -16,7 +15,8 @@ import pytest
 import requests
 
 from channels.splitter import TELEGRAM_TEXT_LIMIT, WHATSAPP_TEXT_LIMIT, utf16_len
-from tests.channels.conftest import TG_BOT, TG_SECRET, WA_SECRET
+from testkit.assistant import Servers
+from testkit.conversations import FINTECH, NON_FINTECH, SN
 from tests.channels.stubs import (
     ApiCall,
     ApiStub,
@@ -29,35 +29,11 @@ from tests.channels.stubs import (
     wa_button_reply,
     wa_reply_buttons,
     wa_shown_text,
-    wa_signature,
     wa_text,
 )
-from tests.e2e.servers import Servers
+from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
 pytestmark = pytest.mark.servers
-
-SN = "0215123456789012345678901"
-# The two cases of tests/e2e/test_rest_pulsa.py; "/deny" and "/affirm" are button presses.
-ANI_CASE = [
-    "pelanggan isi pulsa 50rb via gopay di mytelkomsel tp blm masuk",
-    "0812-3456-7890",
-    "kemarin jam 3 sore",
-    "TRX20261121ABC",
-    "/deny",
-    "/deny",
-    "/deny",
-    "/affirm",
-]
-BUDI_CASE = [
-    "plg beli pulsa 25rb di indomaret blm masuk",
-    "0813 1111 2222",
-    "21/11/2026 09.30",
-    SN,
-    "/deny",
-    "/deny",
-    "/deny",
-]
-
 
 TITLES = {"/affirm": "Ya", "/deny": "Tidak"}
 
@@ -83,7 +59,7 @@ def rest(servers: Servers, body: Any = None, raw: Optional[bytes] = None) -> req
 def test_rest_answer_is_one_message_with_text_and_sop_result(channel_servers: Servers) -> None:
     sender = f"rest-{uuid.uuid4().hex[:8]}"
     replies: List[List[Dict[str, Any]]] = []
-    for text in ANI_CASE:
+    for text in FINTECH.turns:
         response = rest(channel_servers, {"sender": sender, "message": text})
         assert response.status_code == 200
         replies.append(response.json())
@@ -137,13 +113,7 @@ class TelegramAgent:
 
     def post(self, update: Dict[str, Any]) -> List[ApiCall]:
         self.stub.clear()
-        response = requests.post(
-            f"{self.servers.base_url}/webhooks/telegram/webhook",
-            json=update,
-            headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
-            timeout=60,
-        )
-        assert response.status_code == 200
+        assert telegram_post(self.servers.base_url, update) == 200
         sent = self.stub.take(lambda c: c.method == "sendMessage")
         for call in sent:
             assert call.body["chat_id"] == GROUP["id"]
@@ -178,8 +148,8 @@ def test_telegram_two_agents_in_one_group_fill_two_forms_at_once(
     budi = TelegramAgent(channel_servers, api_stub, tg_user(700002, "Budi"))
     # chatter in the group that does not address the bot is ignored
     assert ani.post(tg_message(GROUP, tg_user(700003, "Citra"), "makan siang dulu ya")) == []
-    for step in range(max(len(ANI_CASE), len(BUDI_CASE))):
-        for agent, case in ((ani, ANI_CASE), (budi, BUDI_CASE)):
+    for step in range(max(len(FINTECH.turns), len(NON_FINTECH.turns))):
+        for agent, case in ((ani, FINTECH.turns), (budi, NON_FINTECH.turns)):
             if step < len(case):
                 sent = agent.turn(case[step])
                 assert sent, f"{agent.user['first_name']}: no answer to {case[step]!r}"
@@ -202,27 +172,12 @@ def test_telegram_two_agents_in_one_group_fill_two_forms_at_once(
 def test_telegram_bad_secret_is_403(channel_servers: Servers, api_stub: ApiStub) -> None:
     api_stub.clear()
     update = tg_message(GROUP, tg_user(700009, "Eko"), "/tanya pulsa blm masuk", command=True)
-    url = f"{channel_servers.base_url}/webhooks/telegram/webhook"
-    for headers in [{}, {"X-Telegram-Bot-Api-Secret-Token": "salah"}]:
-        assert requests.post(url, json=update, headers=headers, timeout=30).status_code == 403
+    for secret in [None, "salah"]:
+        assert telegram_post(channel_servers.base_url, update, secret) == 403
     assert [c for c in api_stub.calls if c.method == "sendMessage"] == []
 
 
 # -- WhatsApp ------------------------------------------------------------------------------
-
-
-def wa_post(servers: Servers, body: Dict[str, Any], secret: str = WA_SECRET) -> int:
-    raw = json.dumps(body).encode()
-    response = requests.post(
-        f"{servers.base_url}/webhooks/whatsapp/webhook",
-        data=raw,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": wa_signature(secret, raw),
-        },
-        timeout=60,
-    )
-    return response.status_code
 
 
 class WhatsAppUser:
@@ -250,7 +205,7 @@ class WhatsAppUser:
                 found = re.search(rf"^(\d+)\. {title}$", wa_shown_text(question), re.M)
                 assert found, wa_shown_text(question)
                 body = wa_text(self.wa_id, found.group(1))
-        assert wa_post(self.servers, body) == 200
+        assert whatsapp_post(self.servers.base_url, body) == 200
         self.last = self.stub.take(lambda c: c.method == "messages")
         assert all(c.body["to"] == self.wa_id for c in self.last)
         return self.last
@@ -263,8 +218,8 @@ def test_whatsapp_two_users_keep_separate_conversations(
     budi = WhatsAppUser(channel_servers, api_stub, "6281234000002", numbers=True)
     finals: Dict[str, List[ApiCall]] = {}
     interactive_seen = False
-    for step in range(max(len(ANI_CASE), len(BUDI_CASE))):
-        for user, case in ((ani, ANI_CASE), (budi, BUDI_CASE)):
+    for step in range(max(len(FINTECH.turns), len(NON_FINTECH.turns))):
+        for user, case in ((ani, FINTECH.turns), (budi, NON_FINTECH.turns)):
             if step < len(case):
                 sent = user.turn(case[step])
                 assert sent, f"{user.wa_id}: no answer to {case[step]!r}"
@@ -297,11 +252,8 @@ def test_whatsapp_help_options_are_numbered_and_map_back(
 def test_whatsapp_bad_signature_is_403(channel_servers: Servers, api_stub: ApiStub) -> None:
     api_stub.clear()
     body = wa_text("6281234000004", "pulsa blm masuk")
-    assert wa_post(channel_servers, body, secret="salah") == 403
-    response = requests.post(
-        f"{channel_servers.base_url}/webhooks/whatsapp/webhook", json=body, timeout=30
-    )
-    assert response.status_code == 403
+    assert whatsapp_post(channel_servers.base_url, body, secret="salah") == 403
+    assert whatsapp_post(channel_servers.base_url, body, secret=None) == 403
     assert api_stub.calls == []
     verify = requests.get(
         f"{channel_servers.base_url}/webhooks/whatsapp/webhook",

@@ -19,7 +19,6 @@ from typing import Any, Dict, Iterator, Optional
 import pytest
 
 from channels.state import MemoryState
-from tests.channels.conftest import TG_BOT
 from tests.channels.fakebot import FakeServer
 from tests.channels.stubs import (
     ApiStub,
@@ -32,7 +31,8 @@ from tests.channels.stubs import (
     wa_text,
     wa_value,
 )
-from tests.channels.test_connectors_http import sent_to, tg_post, wa_post, wa_sent
+from tests.channels.test_connectors_http import sent_to, wa_sent
+from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
 
 def wa_unsupported(wa_id: str, kind: str, message_id: str) -> Dict[str, Any]:
@@ -67,7 +67,7 @@ def test_whatsapp_unsupported_notices_get_no_reply(
     user = "6281277770001"
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert wa_post(fake_server, wa_unsupported(user, kind, f"wamid.unsup.{kind}")) == 200
+    assert whatsapp_post(fake_server.url, wa_unsupported(user, kind, f"wamid.unsup.{kind}")) == 200
     assert wa_sent(api_stub, user) == []
     assert len(fake_server.bot.received) == before
 
@@ -77,10 +77,12 @@ def test_whatsapp_unsupported_content_is_still_answered(
 ) -> None:
     user = "6281277770002"
     api_stub.clear()
-    assert wa_post(fake_server, wa_unsupported(user, "location", "wamid.unsup.loc")) == 200
+    assert (
+        whatsapp_post(fake_server.url, wa_unsupported(user, "location", "wamid.unsup.loc")) == 200
+    )
     (reply,) = wa_sent(api_stub, user)
     assert reply.body["text"]["body"] == "Maaf, saya hanya membaca pesan teks."
-    assert wa_post(fake_server, wa_text(user, "masih jalan")) == 200
+    assert whatsapp_post(fake_server.url, wa_text(user, "masih jalan")) == 200
     assert fake_server.bot.received[-1].text == "masih jalan"
 
 
@@ -94,13 +96,13 @@ def test_telegram_answers_stay_in_the_forum_topic(
     api_stub.clear()
     update = tg_message(forum, agent, "panjang", mention=f"@{TG_BOT}")
     update["message"].update({"message_thread_id": 42, "is_topic_message": True})
-    assert tg_post(fake_server, update) == 200
+    assert telegram_post(fake_server.url, update) == 200
     chunks = sent_to(api_stub)
     assert len(chunks) >= 2
     assert [c.body.get("message_thread_id") for c in chunks] == [42] * len(chunks)
     start = tg_message(forum, agent, "/tanya mulai", command=True)
     start["message"].update({"message_thread_id": 42, "is_topic_message": True})
-    assert tg_post(fake_server, start) == 200
+    assert telegram_post(fake_server.url, start) == 200
     question = sent_to(api_stub)[-1]
     answer = tg_message(forum, agent, "081234567890")
     answer["message"].update(
@@ -110,7 +112,7 @@ def test_telegram_answers_stay_in_the_forum_topic(
             "reply_to_message": tg_bot_message(question, forum, TG_BOT),
         }
     )
-    assert tg_post(fake_server, answer) == 200
+    assert telegram_post(fake_server.url, answer) == 200
     (keyboard,) = sent_to(api_stub)
     assert keyboard.body["message_thread_id"] == 42
     bot_message = {
@@ -119,13 +121,16 @@ def test_telegram_answers_stay_in_the_forum_topic(
         "is_topic_message": True,
     }
     data = inline_buttons(keyboard)[0]["callback_data"]
-    assert tg_post(fake_server, tg_callback(agent, bot_message, data)) == 200
+    assert telegram_post(fake_server.url, tg_callback(agent, bot_message, data)) == 200
     (result,) = sent_to(api_stub)
     assert result.body["message_thread_id"] == 42
     assert "Sudah cek saldo: Ya" in result.body["text"]
     # an ordinary (non-forum) group gets no thread id
     group = tg_chat(-1001666000444, "supergroup")
-    assert tg_post(fake_server, tg_message(group, agent, "halo", mention=f"@{TG_BOT}")) == 200
+    assert (
+        telegram_post(fake_server.url, tg_message(group, agent, "halo", mention=f"@{TG_BOT}"))
+        == 200
+    )
     assert "message_thread_id" not in sent_to(api_stub)[-1].body
 
 
@@ -217,14 +222,14 @@ def test_chat_channels_answer_busy_when_the_channel_state_is_down(
     before = len(down_server.bot.received)
     private = tg_chat(7301, "private")
     agent = tg_user(7301, "Indah")
-    assert tg_post(down_server, tg_message(private, agent, "pulsa blm masuk")) == 200
+    assert telegram_post(down_server.url, tg_message(private, agent, "pulsa blm masuk")) == 200
     (busy,) = sent_to(api_stub)
     assert busy.body["chat_id"] == 7301 and "sibuk" in busy.body["text"]
     group = tg_chat(-1001666000777, "supergroup")
-    assert tg_post(down_server, tg_message(group, agent, "rapat jam 3")) == 200
+    assert telegram_post(down_server.url, tg_message(group, agent, "rapat jam 3")) == 200
     assert sent_to(api_stub) == []  # not addressed: still silent
     user = "6281277770003"
-    assert wa_post(down_server, wa_text(user, "pulsa blm masuk")) == 200
+    assert whatsapp_post(down_server.url, wa_text(user, "pulsa blm masuk")) == 200
     (wa_busy,) = wa_sent(api_stub, user)
     assert "sibuk" in wa_busy.body["text"]["body"]
     assert len(down_server.bot.received) == before

@@ -22,11 +22,11 @@ async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     elif request.param == "sqlite":
         backend = SqliteState(str(tmp_path / "channels.db"))
     else:
-        from tests.reliability import harness as h
+        from testkit import stores
 
-        number = h.claim_redis_db()
-        backend = RedisState(h.REDIS_HOST, h.REDIS_PORT, number, prefix="chan-test:")
-        request.addfinalizer(lambda: h.release_redis_db(number))
+        number = stores.claim_redis_db()
+        backend = RedisState(stores.REDIS_HOST, stores.REDIS_PORT, number, prefix="chan-test:")
+        request.addfinalizer(lambda: stores.release_redis_db(number))
     yield backend
     await backend.close()
 

@@ -11,19 +11,19 @@ cited in :mod:`tests.channels.stubs`.
 
 from __future__ import annotations
 
-import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
 
 from channels.questions import STALE_REPLY
-from tests.analytics import rabbit
-from tests.channels.conftest import TG_BOT, TG_SECRET, WA_SECRET, channel_env
+from testkit.assistant import ROOT, action_server, rasa_server, server_env
+from testkit.conversations import FINTECH
+from testkit.processes import ManagedProcess, free_port, wait_ready
+from testkit.stores import RunStores
 from tests.channels.stubs import (
     ApiCall,
     ApiStub,
@@ -37,12 +37,11 @@ from tests.channels.stubs import (
     wa_group_text,
     wa_reply_buttons,
     wa_shown_text,
-    wa_signature,
     wa_text,
     wa_username_text,
 )
-from tests.channels.test_e2e_channels import ANI_CASE, TITLES, ticket_fields
-from tests.reliability import harness as h
+from tests.channels.test_e2e_channels import TITLES, ticket_fields
+from tests.channels.webhooks import TG_BOT, channel_env, telegram_post, whatsapp_post
 
 pytestmark = pytest.mark.servers
 
@@ -50,9 +49,8 @@ pytestmark = pytest.mark.servers
 @dataclass
 class Pair:
     stub: ApiStub
-    rasa: List[h.ManagedProcess]
+    rasa: List[ManagedProcess]
     ports: List[int]
-    redis_db: int
 
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.ports[index]}"
@@ -60,85 +58,49 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    if not h.MODEL.exists():
-        pytest.fail(f"{h.MODEL} is missing: run `make train` first")
-    workdir = Path(tmp_path_factory.mktemp("two_instances"))
-    dbname = f"channels_{uuid.uuid4().hex[:10]}"
-    h.pg_create_database(dbname)
-    redis_db = h.claim_redis_db()
+    workdir = tmp_path_factory.mktemp("two_instances")
+    run_stores = RunStores("channels")
     stub = ApiStub().start()
-    action_port = h.free_port()
-    env = h.server_env(
-        {
-            **channel_env(stub.url),
-            "WHATSAPP_RETRY_DELAYS": "0.3,0.3",
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-            "TRACKER_DB_HOST": h.PG_HOST,
-            "TRACKER_DB_PORT": str(h.PG_PORT),
-            "TRACKER_DB_NAME": dbname,
-            "TRACKER_DB_USER": h.PG_USER,
-            "TRACKER_DB_PASSWORD": h.PG_PASSWORD,
-            "LOCK_REDIS_HOST": h.REDIS_HOST,
-            "LOCK_REDIS_PORT": str(h.REDIS_PORT),
-            "LOCK_REDIS_DB": str(redis_db),
-            "LOCK_REDIS_PASSWORD": "",
-            # the Pika event broker publishes to a queue of this run (deleted afterwards)
-            **rabbit.broker_env(dbname),
-        }
-    )
-    actions = h.action_server(action_port, workdir / "actions.log", env)
-    ports = [h.free_port(), h.free_port()]
-    rasa = [
-        h.rasa_server(
-            port,
-            h.ROOT / "endpoints.production.yml",
-            workdir / f"rasa{n}.log",
-            env,
-            enable_api=False,
-            credentials=h.ROOT / "credentials.channels.yml",
-        )
-        for n, port in enumerate(ports)
-    ]
+    servers: List[ManagedProcess] = []
     try:
-        actions.spawn()
-        for server in rasa:
+        run_stores.create()
+        action_port = free_port()
+        env = server_env(
+            {
+                **channel_env(stub.url),
+                "WHATSAPP_RETRY_DELAYS": "0.3,0.3",
+                **run_stores.env(f"http://127.0.0.1:{action_port}/webhook"),
+            }
+        )
+        ports = [free_port(), free_port()]
+        rasa = [
+            rasa_server(
+                port,
+                ROOT / "endpoints.production.yml",
+                workdir / f"rasa{n}.log",
+                env,
+                credentials=ROOT / "credentials.channels.yml",
+            )
+            for n, port in enumerate(ports)
+        ]
+        servers = [action_server(action_port, workdir / "actions.log", env), *rasa]
+        for server in servers:
             server.spawn()
-        actions.wait_ready()
-        for server in rasa:
-            server.wait_ready()
-        yield Pair(stub, rasa, ports, redis_db)
+        wait_ready(servers)
+        yield Pair(stub, rasa, ports)
     finally:
-        for server in rasa:
+        for server in servers:
             server.stop()
-        actions.stop()
         stub.stop()
-        h.release_redis_db(redis_db)
-        h.pg_drop_database(dbname)
-        rabbit.delete(dbname)
+        run_stores.remove()
 
 
 def tg_post(pair: Pair, index: int, update: Dict[str, Any]) -> None:
-    response = requests.post(
-        f"{pair.url(index)}/webhooks/telegram/webhook",
-        json=update,
-        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
-        timeout=120,
-    )
-    assert response.status_code == 200
+    assert telegram_post(pair.url(index), update) == 200
 
 
 def wa_post(pair: Pair, index: int, body: Dict[str, Any]) -> None:
-    raw = json.dumps(body).encode()
-    response = requests.post(
-        f"{pair.url(index)}/webhooks/whatsapp/webhook",
-        data=raw,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": wa_signature(WA_SECRET, raw),
-        },
-        timeout=120,
-    )
-    assert response.status_code == 200
+    assert whatsapp_post(pair.url(index), body) == 200
 
 
 def tg_sent(stub: ApiStub, chat_id: int) -> List[ApiCall]:
@@ -180,7 +142,7 @@ class TgAgent:
 def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair) -> None:
     # Telegram: the same button tapped twice, the taps reaching different instances at once
     agent = TgAgent(pair, 920001)
-    for text in ANI_CASE[:4]:
+    for text in FINTECH.turns[:4]:
         assert agent.turn(text)
     taps = [agent.press_update("Tidak"), agent.press_update("Tidak")]
     with ThreadPoolExecutor(2) as pool:
@@ -192,7 +154,7 @@ def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair)
     # WhatsApp: the same reply button twice, one to each instance
     wa_id = "6281290001001"
     last: List[ApiCall] = []
-    for n, text in enumerate(ANI_CASE[:4]):
+    for n, text in enumerate(FINTECH.turns[:4]):
         wa_post(pair, n % 2, wa_text(wa_id, text))
         last = wa_sent(pair.stub, "to", wa_id)
     no = next(b for b in wa_reply_buttons(last[-1]) if b["title"] == "Tidak")
@@ -205,7 +167,7 @@ def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair)
     sender = f"w-{uuid.uuid4()}"
     widget = [f"{pair.url(n)}/webhooks/widget/webhook" for n in (0, 1)]
     reply: List[Dict[str, Any]] = []
-    for n, text in enumerate(ANI_CASE[:4]):
+    for n, text in enumerate(FINTECH.turns[:4]):
         reply = requests.post(
             widget[n % 2], json={"sender": sender, "message": text}, timeout=120
         ).json()
@@ -224,15 +186,15 @@ def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair)
 
 def test_whatsapp_username_and_group_payloads(pair: Pair) -> None:
     bsuid = "ID.1502576394655843"
-    wa_post(pair, 0, wa_username_text(bsuid, ANI_CASE[0]))
+    wa_post(pair, 0, wa_username_text(bsuid, FINTECH.turns[0]))
     calls = wa_sent(pair.stub, "recipient", bsuid)
     assert calls and "MSISDN" in "\n".join(wa_shown_text(c) for c in calls)
-    wa_post(pair, 1, wa_username_text(bsuid, ANI_CASE[1]))  # the other instance continues
+    wa_post(pair, 1, wa_username_text(bsuid, FINTECH.turns[1]))  # the other instance continues
     assert wa_sent(pair.stub, "recipient", bsuid)
     group, member = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD", "6281290001002"
     wa_post(pair, 0, wa_group_text(group, member, "siang semua"))
     assert wa_sent(pair.stub, "to", group) == []
-    wa_post(pair, 1, wa_group_text(group, member, "/tanya " + ANI_CASE[0]))
+    wa_post(pair, 1, wa_group_text(group, member, "/tanya " + FINTECH.turns[0]))
     calls = wa_sent(pair.stub, "to", group)
     assert calls and all(c.body["recipient_type"] == "group" for c in calls)
     assert "MSISDN" in "\n".join(wa_shown_text(c) for c in calls)
@@ -241,14 +203,14 @@ def test_whatsapp_username_and_group_payloads(pair: Pair) -> None:
 def test_rate_limited_sends_are_retried_and_redelivery_skipped(pair: Pair) -> None:
     agent = TgAgent(pair, 920002)
     pair.stub.telegram_rate_limit(1, retry_after=1)
-    update = tg_message(agent.chat, agent.user, ANI_CASE[0])
+    update = tg_message(agent.chat, agent.user, FINTECH.turns[0])
     calls = agent.send(update, 0)
     texts = [c.body["text"] for c in calls]
     assert len(texts) >= 2 and texts[0] == texts[1]  # the refused message, sent again
     assert agent.send(update, 1) == []  # the same update_id on the other instance: skipped
     wa_id = "6281290001003"
     pair.stub.whatsapp_rate_limit(1, 131056)
-    wa_post(pair, 1, wa_text(wa_id, ANI_CASE[0]))
+    wa_post(pair, 1, wa_text(wa_id, FINTECH.turns[0]))
     shown = [wa_shown_text(c) for c in wa_sent(pair.stub, "to", wa_id)]
     assert len(shown) >= 2 and shown[0] == shown[1]
     assert "MSISDN" in shown[-1]
@@ -256,24 +218,24 @@ def test_rate_limited_sends_are_retried_and_redelivery_skipped(pair: Pair) -> No
 
 def test_telegram_start_mid_case_shows_help_and_keeps_the_case(pair: Pair) -> None:
     agent = TgAgent(pair, 920004)
-    for text in ANI_CASE[:2]:
+    for text in FINTECH.turns[:2]:
         agent.turn(text)
     calls = agent.send(tg_message(agent.chat, agent.user, "/start", command=True))
     texts = [c.body["text"] for c in calls]
     assert texts[0].startswith("Saya membantu menjalankan Pansol")
     assert len(texts) >= 2  # the case's question again: the case goes on
-    for text in ANI_CASE[2:]:
+    for text in FINTECH.turns[2:]:
         calls = agent.turn(text)
     assert ticket_fields("\n".join(c.body["text"] for c in calls))["MSISDN"] == "081234567890"
 
 
 def test_telegram_button_works_after_the_instance_that_sent_it_was_killed(pair: Pair) -> None:
     agent = TgAgent(pair, 920003)
-    for text in ANI_CASE[:4]:
+    for text in FINTECH.turns[:4]:
         agent.send(tg_message(agent.chat, agent.user, text), 0)  # everything on instance A
     assert agent.question is not None and agent.question.body["text"]
     pair.rasa[0].kill9()
-    for text in ANI_CASE[4:]:
+    for text in FINTECH.turns[4:]:
         calls = agent.send(agent.press_update(TITLES[text]), 1)  # instance B only
         assert calls and not calls[0].body["text"].startswith(STALE_REPLY)
     final = "\n".join(c.body["text"] for c in calls)

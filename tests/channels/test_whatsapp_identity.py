@@ -13,7 +13,7 @@ instances share Redis in production.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 from rasa.core.channels.channel import UserMessage
@@ -22,20 +22,11 @@ from channels.access import REFUSAL
 from channels.state import ChannelState, MemoryState, SqliteState, StateHolder
 from channels.whatsapp import LINK_TTL, WhatsAppApi, WhatsAppConnector
 from tests.channels.test_review_payloads import DownState
+from tests.channels.test_whatsapp_unit import FakeApi
 
 PHONE = "6281277770042"
 BSUID = "ID.1502576394655843"
 YES_NO = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "payload": "/deny"}]
-
-
-class FakeApi(WhatsAppApi):
-    def __init__(self) -> None:
-        super().__init__("t", "106", "http://stub", "v21.0")
-        self.sent: List[Dict[str, Any]] = []
-
-    async def send(self, payload: Dict[str, Any]) -> Optional[Any]:
-        self.sent.append(payload)
-        return {"messages": [{"id": f"wamid.out{len(self.sent)}"}]}
 
 
 class Bot:

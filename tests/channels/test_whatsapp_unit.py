@@ -91,13 +91,15 @@ def test_when_reply_buttons_can_be_used() -> None:
 
 
 class FakeApi(WhatsAppApi):
+    """Records the sends; each gets a message id of its own, as the Graph API gives."""
+
     def __init__(self) -> None:
         super().__init__("t", "106", "http://stub", "v21.0")
         self.sent: List[Dict[str, Any]] = []
 
     async def send(self, payload: Dict[str, Any]) -> Optional[Any]:
         self.sent.append(payload)
-        return {"messages": [{"id": "wamid.x"}]}
+        return {"messages": [{"id": f"wamid.out{len(self.sent)}"}]}
 
 
 async def test_output_reply_buttons_numbered_list_and_split() -> None:

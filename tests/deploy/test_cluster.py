@@ -9,7 +9,6 @@ One cluster for the whole module (two model loads); the last test stops it with 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import signal
 import socket
@@ -17,15 +16,17 @@ import ssl
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
 
-from tests.analytics import rabbit
-from tests.reliability import harness as h
+from testkit.assistant import server_env
+from testkit.browser import chromium
+from testkit.cluster import Cluster, add_agent, start_cluster
+from testkit.conversations import FINTECH
+from testkit.stores import RunStores, pg_events, user_texts
 
 pytestmark = [
     pytest.mark.servers,
@@ -33,67 +34,20 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
 ]
 
-ROOT = h.ROOT
 AGENT, PASSWORD = "budi.cho", "rahasia-budi-123"
 OTHER_AGENT, OTHER_PASSWORD = "siti", "rahasia-siti-456"
 TL, TL_PASSWORD = "rina.tl", "rahasia-rina-789"
 
 
-@dataclass
-class Cluster:
-    workdir: Path
-    process: subprocess.Popen  # type: ignore[type-arg]
-    url: str
-    rasa_ports: List[int]
-    action_ports: List[int]
-    dbname: str
-    redis_db: int
-    secret: str
-    started_in: float
-    # what one test leaves for a later one (the module's tests run in order)
-    notes: Dict[str, str] = field(default_factory=dict)
-
-    @property
-    def analytics_db(self) -> str:
-        return f"{self.dbname}_analytics"  # cluster.sh's default ANALYTICS_DB_URL
-
-    @property
-    def auth(self) -> Tuple[str, str]:
-        return (AGENT, PASSWORD)
-
-    def access_log(self) -> List[str]:
-        path = self.workdir / "log" / "nginx-access.log"
-        return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-
-    def log(self) -> str:
-        return (self.workdir / "cluster.out").read_text(encoding="utf-8", errors="replace")
-
-    def session_pids(self) -> List[int]:
-        """Every live process of the cluster's session (started with its own session)."""
-        sid = self.process.pid
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            # fields after the name: state, ppid, pgrp, session, ...
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.append(int(stat.parent.name))
-        return pids
+AUTH = (AGENT, PASSWORD)
+BUTTONS = {"/affirm": "Ya", "/deny": "Tidak"}
+# what one test leaves for a later one (the module's tests run in order)
+NOTES: Dict[str, str] = {}
 
 
-def _user_events(dbname: str) -> List[Tuple[str, Dict[str, Any]]]:
-    """(sender, event data) of every user message, in order, straight from PostgreSQL."""
-    connection = h.pg_connect(dbname)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id"
-            )
-            return [(sender, json.loads(data)) for sender, data in cursor.fetchall()]
-    finally:
-        connection.close()
+def _user_messages(dbname: str, sender: str) -> List[Dict[str, Any]]:
+    """The user events of one conversation, in order, straight from PostgreSQL."""
+    return [e for e in pg_events(dbname, sender) if e.get("event") == "user"]
 
 
 @pytest.fixture(scope="module")
@@ -101,122 +55,19 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if not Path("/usr/sbin/nginx").exists():
         pytest.fail("nginx missing: run `make test-deps` (scripts/install_test_deps.sh)")
     workdir = tmp_path_factory.mktemp("cluster")
-    dbname = f"cluster_{uuid.uuid4().hex[:10]}"
-    h.pg_create_database(dbname)
-    redis_db = h.claim_redis_db()
-    secret = h.new_secret()
-    if not rabbit.rabbit_available():
-        pytest.fail("RabbitMQ does not answer on 127.0.0.1:5672: run `make test-services`")
-    broker = rabbit.new_names("cluster")
-    rasa_ports = [h.free_port(), h.free_port()]
-    action_ports = [h.free_port(), h.free_port()]
-    https_port = h.free_port()
-    env = h.server_env(
-        {
-            "CLUSTER_DIR": str(workdir),
-            "CLUSTER_HTTPS_PORT": str(https_port),
-            "CLUSTER_RASA_PORTS": " ".join(map(str, rasa_ports)),
-            "CLUSTER_ACTION_PORTS": " ".join(map(str, action_ports)),
-            "TRACKER_DB_HOST": h.PG_HOST,
-            "TRACKER_DB_PORT": str(h.PG_PORT),
-            "TRACKER_DB_NAME": dbname,
-            "TRACKER_DB_USER": h.PG_USER,
-            "TRACKER_DB_PASSWORD": h.PG_PASSWORD,
-            "LOCK_REDIS_HOST": h.REDIS_HOST,
-            "LOCK_REDIS_PORT": str(h.REDIS_PORT),
-            "LOCK_REDIS_DB": str(redis_db),
-            "LOCK_REDIS_PASSWORD": "",
-            "AGENT_PROXY_SECRET": secret,
-            # this cluster's own exchange and queue, deleted afterwards
-            **rabbit.broker_env(broker["queue"], broker["exchange"]),
-        }
-    )
-    env.pop("ANALYTICS_DB_URL", None)
-    for name, password in ((AGENT, PASSWORD), (OTHER_AGENT, OTHER_PASSWORD)):
-        subprocess.run(
-            [str(ROOT / "scripts" / "add_agent.sh"), name, str(workdir / "htpasswd")],
-            env=dict(env, AGENT_PASSWORD=password),
-            check=True,
-            capture_output=True,
-        )
-    subprocess.run(
-        [str(ROOT / "scripts" / "add_agent.sh"), "--tl", TL, str(workdir / "htpasswd-tl")],
-        env=dict(env, AGENT_PASSWORD=TL_PASSWORD),
-        check=True,
-        capture_output=True,
-    )
-    out = open(workdir / "cluster.out", "wb")  # noqa: SIM115
-    start = time.monotonic()
-    process = subprocess.Popen(
-        [str(ROOT / "scripts" / "cluster.sh")],
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: Ctrl-C is SIGINT to that group
-    )
-    url = f"https://127.0.0.1:{https_port}"
-    running = Cluster(
-        workdir, process, url, rasa_ports, action_ports, dbname, redis_db, secret, 0.0
-    )
+    stores = RunStores("cluster")
     try:
-        deadline = time.monotonic() + 600
-        while "cluster: ready in" not in running.log():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the cluster did not start:\n{running.log()[-4000:]}")
-            time.sleep(1)
-        running.started_in = time.monotonic() - start
-        yield running
+        stores.create()
+        for name, secret in ((AGENT, PASSWORD), (OTHER_AGENT, OTHER_PASSWORD)):
+            add_agent(workdir, name, secret)
+        add_agent(workdir, TL, TL_PASSWORD, tl=True)
+        running = start_cluster(workdir, stores, server_env(), timeout=600)
+        try:
+            yield running
+        finally:
+            running.stop(signal.SIGTERM, timeout=60)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        out.close()
-        rabbit.delete(broker["queue"], broker["exchange"])
-        h.pg_drop_database(dbname)
-        h.pg_drop_database(f"{dbname}_analytics")
-        h.release_redis_db(redis_db)
-
-
-def _browser() -> Tuple[Any, Any]:
-    """Debian's headless Chromium (as tests/channels/test_widget_browser.py starts it) that
-    accepts the cluster's self-signed certificate."""
-    import shutil
-    import tempfile
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from tests.channels import test_widget_browser as wb
-
-    if not (wb.CHROMIUM.exists() and wb.CHROMEDRIVER.exists()):
-        pytest.fail("chromium / chromedriver missing: run scripts/install_test_deps.sh")
-    profile = tempfile.mkdtemp(prefix="cluster-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(wb.CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--ignore-certificate-errors",
-        f"--user-data-dir={profile}",
-        f"--window-size={wb.PANEL_WIDTH},900",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(wb.CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-
-    def cleanup() -> None:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-    return driver, cleanup
+        stores.remove()
 
 
 def _basic(user: str, password: str) -> str:
@@ -228,10 +79,9 @@ def test_agent_completes_a_case_in_the_widget_through_nginx_on_both_instances(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    from tests.channels.test_widget_browser import Widget
+    from tests.channels.test_widget_browser import PANEL_WIDTH, Widget
 
-    driver, cleanup = _browser()
-    try:
+    with chromium(PANEL_WIDTH, self_signed=True) as driver:
         # the agent's login: nginx asks for it on every request (basic auth)
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd(
@@ -242,22 +92,17 @@ def test_agent_completes_a_case_in_the_widget_through_nginx_on_both_instances(
         widget.open()
         sender = driver.execute_script("return localStorage.getItem('asistenSop.sender')")
         assert sender and sender.startswith("w-")
-        cluster.notes["widget_sender"] = sender
-        widget.type("pelanggan isi pulsa 50rb via gopay di mytelkomsel tp blm masuk")
-        widget.type("0812-3456-7890")
-        widget.type("kemarin jam 3 sore")
-        widget.type("TRX20261121ABC")
-        widget.click_choice("Tidak")
-        widget.click_choice("Tidak")
-        widget.click_choice("Tidak")
-        widget.click_choice("Ya")
+        NOTES["widget_sender"] = sender
+        for text in FINTECH.turns:  # the check questions answered with their buttons
+            if text in BUTTONS:
+                widget.click_choice(BUTTONS[text])
+            else:
+                widget.type(text)
         card = widget.last_card()
         assert card.find_element(By.TAG_NAME, "h2").text.startswith("Hasil SOP")
         ticket = card.find_element(By.CSS_SELECTOR, "pre.ticket-text").text
         assert "MSISDN: 081234567890" in ticket
         assert "Transaksi ID: TRX20261121ABC" in ticket
-    finally:
-        cleanup()
 
     # nginx's access log names the instance of every turn: they alternate
     turns = [line for line in cluster.access_log() if '"POST /webhooks/widget/webhook"' in line]
@@ -269,7 +114,7 @@ def test_agent_completes_a_case_in_the_widget_through_nginx_on_both_instances(
     assert all(a != b for a, b in zip(upstreams, upstreams[1:], strict=False)), upstreams
 
     # the conversation records the agent on every message
-    events = [data for who, data in _user_events(cluster.dbname) if who == sender]
+    events = _user_messages(cluster.stores.dbname, sender)
     assert len(events) == 8
     assert {(e.get("metadata") or {}).get("agent_id") for e in events} == {AGENT}
 
@@ -293,14 +138,14 @@ def test_logins_and_forged_agent_ids(cluster: Cluster) -> None:
     answer = requests.post(
         rest,
         json={"sender": sender, "message": "halo", "metadata": {"agent_id": OTHER_AGENT}},
-        auth=cluster.auth,
+        auth=AUTH,
         headers=forged,
         verify=False,
         timeout=60,
     )
     assert answer.status_code == 200
     assert answer.json() and answer.json()[0].get("text")
-    recorded = [data for who, data in _user_events(cluster.dbname) if who == sender]
+    recorded = _user_messages(cluster.stores.dbname, sender)
     assert [e["metadata"].get("agent_id") for e in recorded] == [AGENT]
 
     # another agent cannot read that agent's widget conversation back
@@ -308,13 +153,13 @@ def test_logins_and_forged_agent_ids(cluster: Cluster) -> None:
     posted = requests.post(
         f"{cluster.url}/webhooks/widget/webhook",
         json={"sender": widget_sender, "message": "halo"},
-        auth=cluster.auth,
+        auth=AUTH,
         verify=False,
         timeout=60,
     )
     assert posted.status_code == 200
     history = f"{cluster.url}/webhooks/widget/history?sender={widget_sender}"
-    own = requests.get(history, auth=cluster.auth, verify=False, timeout=30)
+    own = requests.get(history, auth=AUTH, verify=False, timeout=30)
     assert own.status_code == 200 and own.json()["messages"]
     other = (OTHER_AGENT, OTHER_PASSWORD)
     assert requests.get(history, auth=other, verify=False, timeout=30).status_code == 403
@@ -324,7 +169,7 @@ def test_logins_and_forged_agent_ids(cluster: Cluster) -> None:
     for headers in ({}, forged, {"X-Agent-Id": AGENT, "X-Agent-Proxy-Secret": ""}):
         answer = requests.post(direct, json=body, headers=headers, timeout=30)
         assert answer.status_code == 403, headers
-    assert [who for who, _ in _user_events(cluster.dbname) if who == body["sender"]] == []
+    assert _user_messages(cluster.stores.dbname, body["sender"]) == []
 
 
 def _raw_https(cluster: Cluster, request: bytes, pause: float = 0.0, rest: bytes = b"") -> str:
@@ -351,10 +196,10 @@ def test_bad_input_gets_a_4xx_never_a_5xx(cluster: Cluster) -> None:
     rest = f"{cluster.url}/webhooks/rest/webhook"
     big = b'{"sender": "cl-big", "message": "' + b"a" * (2 * 1024 * 1024) + b'"}'
     cases = {
-        "oversized": requests.post(rest, data=big, auth=cluster.auth, verify=False, timeout=60),
-        "not json": requests.post(rest, data=b"{", auth=cluster.auth, verify=False, timeout=60),
+        "oversized": requests.post(rest, data=big, auth=AUTH, verify=False, timeout=60),
+        "not json": requests.post(rest, data=b"{", auth=AUTH, verify=False, timeout=60),
         "no sender": requests.post(
-            rest, json={"message": "x"}, auth=cluster.auth, verify=False, timeout=60
+            rest, json={"message": "x"}, auth=AUTH, verify=False, timeout=60
         ),
         "socket.io": requests.get(
             f"{cluster.url}/socket.io/?EIO=4&transport=polling", verify=False, timeout=30
@@ -400,14 +245,7 @@ def test_servers_listen_on_loopback_only(cluster: Cluster) -> None:
 
 
 def _analytics_user_texts(cluster: Cluster, sender: str) -> List[str]:
-    connection = h.pg_connect(cluster.analytics_db)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
-            events = [json.loads(data) for (data,) in cursor.fetchall()]
-    finally:
-        connection.close()
-    return [e.get("text") for e in events if e.get("event") == "user"]
+    return user_texts(pg_events(cluster.stores.analytics_db, sender))
 
 
 def test_one_analytics_consumer_stores_the_events_of_both_instances(cluster: Cluster) -> None:
@@ -425,7 +263,7 @@ def test_one_analytics_consumer_stores_the_events_of_both_instances(cluster: Clu
         answer = requests.post(
             f"{cluster.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
-            auth=cluster.auth,
+            auth=AUTH,
             verify=False,
             timeout=60,
         )
@@ -465,9 +303,9 @@ def test_ops_page_behind_the_proxy_is_for_tl_logins_only(cluster: Cluster) -> No
     assert _get(cluster, "/ops/cases.csv").status_code == 401
     assert _get(cluster, "/ops/", (TL, "wrong-password")).status_code == 401
     for path in ("/ops/", "/ops/cases.csv", "/ops/data.json"):
-        assert _get(cluster, path, cluster.auth).status_code == 403, path
+        assert _get(cluster, path, AUTH).status_code == 403, path
         # a role header of the agent's own is dropped by nginx
-        assert _get(cluster, path, cluster.auth, **{"X-Agent-Role": "tl"}).status_code == 403
+        assert _get(cluster, path, AUTH, **{"X-Agent-Role": "tl"}).status_code == 403
     page = _get(cluster, "/ops/", tl)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
 
@@ -493,12 +331,12 @@ def test_ops_page_behind_the_proxy_is_for_tl_logins_only(cluster: Cluster) -> No
 def test_history_lists_the_agents_own_conversations_only(cluster: Cluster) -> None:
     """Behind the proxy the widget's history comes from the agent id, not only from the
     browser's own list; another agent's conversation never shows, even when asked for."""
-    sender = cluster.notes.get("widget_sender")
+    sender = NOTES.get("widget_sender")
     assert sender, "the widget test runs first"
     cases = "/webhooks/feedback/cases"
 
     def own() -> List[Dict[str, Any]]:
-        answer = _get(cluster, cases, cluster.auth)  # a new browser: no senders of its own
+        answer = _get(cluster, cases, AUTH)  # a new browser: no senders of its own
         assert answer.status_code == 200, answer.text
         return [c for c in answer.json()["conversations"] if c["sender"] == sender]
 
@@ -548,7 +386,7 @@ def test_an_instance_that_crashes_is_bypassed_and_started_again(cluster: Cluster
         answer = requests.post(
             rest,
             json={"sender": sender, "message": text},
-            auth=cluster.auth,
+            auth=AUTH,
             verify=False,
             timeout=60,
         )

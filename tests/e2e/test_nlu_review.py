@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 import pytest
 
 from nlu_components import review
-from tests.e2e.servers import Servers
+from testkit.assistant import Servers
 
 pytestmark = pytest.mark.servers
 

@@ -8,21 +8,14 @@ tests do not depend on the order of the questions; a question asked a third time
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from tests.e2e.servers import Servers
+from testkit.assistant import Servers
+from testkit.conversations import sop_result
 
 pytestmark = pytest.mark.servers
-
-
-def _result(messages: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    for message in messages:
-        custom = message.get("custom")
-        if isinstance(custom, dict) and custom.get("type") == "sop_result":
-            return custom
-    return None
 
 
 def talk(
@@ -35,7 +28,7 @@ def talk(
     replies = servers.say(sender, opening)
     for _ in range(20):
         seen += [m.get("text") or "" for m in replies]
-        result = _result(replies)
+        result = sop_result(replies)
         if result is not None:
             return result, seen
         question = next((m.get("text") or "" for m in reversed(replies) if m.get("text")), "")

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-import yaml
 
-from tests.analytics import rabbit
+from testkit.assistant import ROOT, action_server, embedded_endpoints, rasa_server, server_env
+from testkit.processes import ManagedProcess, free_port, wait_ready
+from testkit.stores import RunStores, pg_unblock_database
 from tests.reliability import harness as h
 
-FIGURES_PATH = h.ROOT / "results" / "reliability" / "figures.json"
+FIGURES_PATH = ROOT / "results" / "reliability" / "figures.json"
 
 
 class Figures:
@@ -63,9 +63,9 @@ def figures() -> Iterator[Figures]:
 class EmbeddedStack:
     workdir: Path
     token: str
-    actions: h.ManagedProcess
+    actions: ManagedProcess
     proxy: h.ActionProxy
-    rasa: h.ManagedProcess
+    rasa: ManagedProcess
     rasa_port: int
     api_stub: Any  # tests.channels.stubs.ApiStub: the Telegram / WhatsApp APIs
 
@@ -89,20 +89,26 @@ class EmbeddedStack:
 @dataclass
 class ProductionStack:
     workdir: Path
-    dbname: str
-    redis_db: int
+    stores: RunStores
     token: str
     jwt_secret: str
     env: Dict[str, str]
-    actions: h.ManagedProcess
-    rasa: List[h.ManagedProcess]  # [0]: JWT, [1]: token
+    actions: ManagedProcess
+    rasa: List[ManagedProcess]  # [0]: JWT, [1]: token
     ports: List[int]
     endpoints: Path
-    action_port: int = 0
-    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dbname(self) -> str:
+        return self.stores.dbname
+
+    @property
+    def redis_db(self) -> int:
+        assert self.stores.redis_db is not None
+        return self.stores.redis_db
 
     def ensure_running(self) -> None:
-        h.pg_unblock_database(self.dbname)
+        pg_unblock_database(self.dbname)
         if not self.actions.alive:
             self.actions.start()
         dead = [server for server in self.rasa if not server.alive]
@@ -135,100 +141,67 @@ class Launcher:
 
 
 def _spawn_embedded(workdir: Path) -> EmbeddedStack:
-    from tests.channels.conftest import channel_env
     from tests.channels.stubs import ApiStub
+    from tests.channels.webhooks import channel_env
 
     workdir.mkdir(parents=True, exist_ok=True)
     token = h.new_secret()
-    action_port = h.free_port()
+    action_port = free_port()
     api_stub = ApiStub().start()
     # every channel of credentials.channels.yml, Telegram and WhatsApp APIs on the stub
-    env = h.server_env(
+    env = server_env(
         {"LOG_LEVEL": "DEBUG", "LOG_LEVEL_LIBRARIES": "INFO", **channel_env(api_stub.url)}
     )
-    actions = h.action_server(action_port, workdir / "actions.log", env)
+    actions = action_server(action_port, workdir / "actions.log", env)
     proxy = h.ActionProxy(action_port)
-    shipped = yaml.safe_load((h.ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    # The shipped configuration, only the action URL (via the proxy) and the database file
-    # (a temporary one) differ; the test timeout is shorter than the shipped 10 s.
-    shipped["action_endpoint"]["url"] = f"http://127.0.0.1:{proxy.port}/webhook"
-    shipped["action_endpoint"]["timeout"] = 3
-    shipped["tracker_store"]["db"] = str(workdir / "tracker.db")
-    shipped["event_broker"]["db"] = str(workdir / "events.db")
-    endpoints = h.write_endpoints(workdir / "endpoints.yml", shipped)
-    port = h.free_port()
-    rasa = h.rasa_server(
+    # The shipped configuration, only the action URL (via the proxy) and the database files
+    # (temporary ones) differ; the test timeout is shorter than the shipped 10 s.
+    endpoints = embedded_endpoints(
+        workdir, f"http://127.0.0.1:{proxy.port}/webhook", action_timeout=3
+    )
+    port = free_port()
+    rasa = rasa_server(
         port,
         endpoints,
         workdir / "rasa.log",
         dict(env, RASA_AUTH_TOKEN=token),
-        credentials=h.ROOT / "credentials.channels.yml",
+        credentials=ROOT / "credentials.channels.yml",
+        enable_api=True,
     )
     actions.spawn()
     rasa.spawn()
     return EmbeddedStack(workdir, token, actions, proxy, rasa, port, api_stub)
 
 
-def _spawn_production(workdir: Path) -> ProductionStack:
+def _spawn_production(workdir: Path, run_stores: RunStores) -> ProductionStack:
     workdir.mkdir(parents=True, exist_ok=True)
-    run_id = uuid.uuid4().hex[:10]
-    dbname = f"reliability_{run_id}"
-    try:
-        h.pg_create_database(dbname)
-    except Exception as error:
-        pytest.fail(
-            f"PostgreSQL at {h.PG_HOST}:{h.PG_PORT} (user {h.PG_USER}) is not usable: {error}. "
-            "Run `make test-services` (scripts/test_services.sh) or set TEST_PG_*."
-        )
-    try:
-        redis_db = h.claim_redis_db()
-    except Exception as error:
-        h.pg_drop_database(dbname)
-        pytest.fail(
-            f"Redis at {h.REDIS_HOST}:{h.REDIS_PORT} is not usable: {error}. "
-            "Run `make test-services` (scripts/test_services.sh) or set TEST_REDIS_*."
-        )
     token, jwt_secret = h.new_secret(), h.new_secret()
-    action_port = h.free_port()
-    stores = {
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TRACKER_DB_HOST": h.PG_HOST,
-        "TRACKER_DB_PORT": str(h.PG_PORT),
-        "TRACKER_DB_NAME": dbname,
-        "TRACKER_DB_USER": h.PG_USER,
-        "TRACKER_DB_PASSWORD": h.PG_PASSWORD,
-        "LOCK_REDIS_HOST": h.REDIS_HOST,
-        "LOCK_REDIS_PORT": str(h.REDIS_PORT),
-        "LOCK_REDIS_DB": str(redis_db),
-        "LOCK_REDIS_PASSWORD": "",
-        # the Pika event broker publishes to a queue of this run (deleted in the teardown)
-        **rabbit.broker_env(dbname),
-    }
-    env = h.server_env(stores)
-    endpoints = h.ROOT / "endpoints.production.yml"  # as shipped: env variables only
-    actions = h.action_server(action_port, workdir / "actions.log", env)
-    ports = [h.free_port(), h.free_port()]
+    action_port = free_port()
+    env = server_env(run_stores.env(f"http://127.0.0.1:{action_port}/webhook"))
+    endpoints = ROOT / "endpoints.production.yml"  # as shipped: env variables only
+    actions = action_server(action_port, workdir / "actions.log", env)
+    ports = [free_port(), free_port()]
     rasa = [
-        h.rasa_server(
-            ports[0], endpoints, workdir / "rasa1.log", dict(env, RASA_JWT_SECRET=jwt_secret)
+        rasa_server(
+            ports[0],
+            endpoints,
+            workdir / "rasa1.log",
+            dict(env, RASA_JWT_SECRET=jwt_secret),
+            enable_api=True,
         ),
-        h.rasa_server(ports[1], endpoints, workdir / "rasa2.log", dict(env, RASA_AUTH_TOKEN=token)),
+        rasa_server(
+            ports[1],
+            endpoints,
+            workdir / "rasa2.log",
+            dict(env, RASA_AUTH_TOKEN=token),
+            enable_api=True,
+        ),
     ]
     actions.spawn()
     for server in rasa:
         server.spawn()
     return ProductionStack(
-        workdir,
-        dbname,
-        redis_db,
-        token,
-        jwt_secret,
-        env,
-        actions,
-        rasa,
-        ports,
-        endpoints,
-        action_port,
+        workdir, run_stores, token, jwt_secret, env, actions, rasa, ports, endpoints
     )
 
 
@@ -236,24 +209,22 @@ def _spawn_production(workdir: Path) -> ProductionStack:
 def launcher(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, figures: Figures
 ) -> Iterator[Launcher]:
-    if not h.MODEL.exists():
-        pytest.fail(f"{h.MODEL} is missing: run `make train` first")
     needed = _needed(request.session)
     launched = Launcher()
     base = tmp_path_factory.mktemp("reliability")
+    run_stores = RunStores("reliability")
     start = time.monotonic()
     try:
         if "embedded" in needed:
             launched.embedded = _spawn_embedded(base / "embedded")
         if "production" in needed:
-            launched.production = _spawn_production(base / "production")
-        processes: List[h.ManagedProcess] = []
+            launched.production = _spawn_production(base / "production", run_stores.create())
+        processes: List[ManagedProcess] = []
         if launched.embedded:
             processes += [launched.embedded.actions, launched.embedded.rasa]
         if launched.production:
             processes += [launched.production.actions, *launched.production.rasa]
-        for process in processes:
-            process.wait_ready()
+        wait_ready(processes)
         figures.record(
             "servers",
             rasa_servers_started_together=sum(1 for p in processes if p.name.startswith("rasa")),
@@ -265,9 +236,7 @@ def launcher(
             launched.embedded.stop()
         if launched.production:
             launched.production.stop()
-            h.pg_drop_database(launched.production.dbname)
-            rabbit.delete(launched.production.dbname)
-            h.release_redis_db(launched.production.redis_db)
+        run_stores.remove()
 
 
 @pytest.fixture

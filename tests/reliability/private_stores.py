@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from tests.reliability import harness as h
+from testkit.processes import free_port, stop_process
+from testkit.stores import production_env
 
 
 def _wait_port(
@@ -39,7 +40,7 @@ class PrivateRedis:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.port = h.free_port()
+        self.port = free_port()
         self.process: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
         binary = shutil.which("redis-server")
         if binary is None:
@@ -80,14 +81,7 @@ class PrivateRedis:
         return redis.Redis(host="127.0.0.1", port=self.port, db=0, socket_timeout=5)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, timeout=10)  # continued first if frozen
 
 
 class PrivatePostgres:
@@ -97,7 +91,7 @@ class PrivatePostgres:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.data = workdir / "pgdata"
-        self.port = h.free_port()
+        self.port = free_port()
         found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
         if not found:
             raise RuntimeError("PostgreSQL server binaries not found (make test-services)")
@@ -186,15 +180,14 @@ class PrivatePostgres:
 
 def store_env(redis_port: int, pg_port: int, dbname: str, action_url: str) -> Dict[str, str]:
     """Environment for endpoints.production.yml as shipped, pointed at the private stores."""
-    return {
-        "ACTION_ENDPOINT_URL": action_url,
-        "TRACKER_DB_HOST": "127.0.0.1",
-        "TRACKER_DB_PORT": str(pg_port),
-        "TRACKER_DB_NAME": dbname,
-        "TRACKER_DB_USER": "postgres",
-        "TRACKER_DB_PASSWORD": "",
-        "LOCK_REDIS_HOST": "127.0.0.1",
-        "LOCK_REDIS_PORT": str(redis_port),
-        "LOCK_REDIS_DB": "0",
-        "LOCK_REDIS_PASSWORD": "",
-    }
+    return production_env(
+        dbname,
+        0,
+        pg_host="127.0.0.1",
+        pg_port=pg_port,
+        pg_user="postgres",
+        pg_secret="",
+        redis_host="127.0.0.1",
+        redis_port=redis_port,
+        action_url=action_url,
+    )

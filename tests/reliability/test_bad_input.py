@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
+from testkit.conversations import SN, pulsa_turns
 from tests.reliability import harness as h
 from tests.reliability.conftest import EmbeddedStack, Figures
 
@@ -95,7 +96,7 @@ def test_bad_input_gets_an_answer_or_4xx_and_keeps_the_conversation(
 
     def new_conversation() -> str:
         sender = f"w-{h.new_sender('bad')}" if channel == "widget" else h.new_sender("bad")
-        for text in h.pulsa_turns()[:3]:
+        for text in pulsa_turns()[:3]:
             reply = h.post_raw(url, _body(sender, text))
             assert reply.status == 200, reply.raw[:300]
         return sender
@@ -130,12 +131,12 @@ def test_bad_input_gets_an_answer_or_4xx_and_keeps_the_conversation(
     outcomes.append(
         _check("25-digit SN with a zero-width space", h.post_raw(url, _body(sender, ZWSP_SN)))
     )
-    assert embedded.tracker(sender)["slots"]["serial_number"] == h.SN
+    assert embedded.tracker(sender)["slots"]["serial_number"] == SN
     replies = [h.post_raw(url, _body(sender, "/deny")) for _ in range(3)]
     result = replies[-1].sop_result()
     assert result is not None, replies[-1].body
     assert result["case_id"] == "pulsa_belum_masuk.non_fintech"
-    assert result["ticket"]["fields"]["Serial Number"] == h.SN
+    assert result["ticket"]["fields"]["Serial Number"] == SN
     assert result["ticket"]["fields"]["MSISDN"] == "081234567890"
 
     figures.record(
@@ -157,7 +158,7 @@ def test_bad_input_gets_an_answer_or_4xx_and_keeps_the_conversation(
 def test_garbage_entities_do_not_wipe_given_slots(embedded: EmbeddedStack) -> None:
     port = embedded.rasa_port
     sender = h.new_sender("bad-ansi")
-    for text in h.pulsa_turns()[:3]:
+    for text in pulsa_turns()[:3]:
         assert h.say(port, sender, text).status == 200
     before = {k: embedded.tracker(sender)["slots"][k] for k in CASE_SLOTS}
     reply = h.say(port, sender, "ok\x00 sip\x1b[31m")
@@ -173,7 +174,7 @@ def test_garbage_entities_do_not_wipe_given_slots(embedded: EmbeddedStack) -> No
 def test_garbage_text_keeps_the_case(embedded: EmbeddedStack, kind: str) -> None:
     port = embedded.rasa_port
     sender = h.new_sender("bad-nlu")
-    for text in h.pulsa_turns()[:3]:
+    for text in pulsa_turns()[:3]:
         assert h.say(port, sender, text).status == 200
     before = {k: embedded.tracker(sender)["slots"][k] for k in CASE_SLOTS}
     h.post_raw(f"http://127.0.0.1:{port}/webhooks/rest/webhook", dict(bad_inputs(sender))[kind])

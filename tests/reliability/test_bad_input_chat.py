@@ -12,9 +12,9 @@ import requests
 
 from channels.telegram import sender_id as tg_sender
 from channels.whatsapp import sender_id as wa_sender
-from tests.channels.conftest import TG_SECRET, WA_SECRET
+from testkit.conversations import SN, pulsa_turns
 from tests.channels.stubs import tg_chat, tg_message, tg_user, wa_shown_text, wa_signature, wa_text
-from tests.reliability import harness as h
+from tests.channels.webhooks import TG_SECRET, WA_SECRET
 from tests.reliability.conftest import EmbeddedStack, Figures
 from tests.reliability.test_bad_input import REACHES_NLU
 
@@ -123,7 +123,7 @@ def test_bad_input_through_chat_webhooks(
 
     def new_chat() -> Chat:
         chat = Chat(embedded, platform, next(numbers))
-        for text in h.pulsa_turns()[:3]:
+        for text in pulsa_turns()[:3]:
             status, shown = chat.say(text)
             assert status == 200 and shown, (text, status, shown)
         return chat
@@ -161,7 +161,7 @@ def test_bad_input_through_chat_webhooks(
             server_errors.append(kind)
     status, shown = chat.say(ZWSP_SN)
     assert status == 200 and shown
-    assert chat.slots()["serial_number"] == h.SN
+    assert chat.slots()["serial_number"] == SN
     figures.record(
         f"bad_input_{platform}",
         kinds=len(outcomes),

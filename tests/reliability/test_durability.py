@@ -13,6 +13,8 @@ from typing import List
 
 import pytest
 
+from testkit import stores
+from testkit.conversations import SN, pulsa_turns
 from tests.reliability import harness as h
 from tests.reliability.conftest import EmbeddedStack, Figures, ProductionStack
 
@@ -27,19 +29,19 @@ def _assert_pulsa_answer(reply: h.Reply, msisdn_digits: str) -> None:
     assert result["case_id"] == "pulsa_belum_masuk.non_fintech"
     fields = result["ticket"]["fields"]
     assert fields["MSISDN"] == msisdn_digits
-    assert fields["Serial Number"] == h.SN
+    assert fields["Serial Number"] == SN
     assert fields["Waktu kendala (hari, tanggal, jam)"] == "Sabtu, 21 Nov 2026 15.00 WIB"
 
 
 def _before_sn(port: int, sender: str, msisdn: str) -> List[h.Reply]:
-    replies = [h.say(port, sender, text) for text in h.pulsa_turns(msisdn)[:3]]
+    replies = [h.say(port, sender, text) for text in pulsa_turns(msisdn)[:3]]
     assert all(r.status == 200 for r in replies)
     assert "SN" in replies[-1].text or "Serial" in replies[-1].text, replies[-1].body
     return replies
 
 
 def _after_sn(port: int, sender: str) -> List[h.Reply]:
-    replies = [h.say(port, sender, text) for text in h.pulsa_turns()[3:]]
+    replies = [h.say(port, sender, text) for text in pulsa_turns()[3:]]
     assert all(r.status == 200 for r in replies)
     return replies
 
@@ -56,8 +58,8 @@ def test_sqlite_rasa_server_killed_mid_form_resumes(
     assert tracker["active_loop"].get("name") == "sop_form"
     replies = _after_sn(embedded.rasa_port, sender)
     _assert_pulsa_answer(replies[-1], "081234567890")
-    texts = h.user_texts(embedded.tracker(sender)["events"])
-    assert texts == h.pulsa_turns("0812-3456-7890")
+    texts = stores.user_texts(embedded.tracker(sender)["events"])
+    assert texts == pulsa_turns("0812-3456-7890")
     figures.record(
         "durability_sqlite_rasa_kill9",
         messages=7,
@@ -83,7 +85,7 @@ def test_postgres_rasa_server_killed_mid_form_resumes(
     _assert_pulsa_answer(replies[-1], "081234567890")
     for conversation, msisdn in ((sender, "0812-3456-7890"), (other, "0813-1111-2222")):
         stored = [text for _, text in h.pg_user_events(production.dbname)[conversation]]
-        assert stored == h.pulsa_turns(msisdn)
+        assert stored == pulsa_turns(msisdn)
     figures.record(
         "durability_postgres_rasa_kill9",
         conversations=2,
@@ -101,7 +103,7 @@ def test_action_server_killed_mid_form_busy_then_resumes(
     sender = h.new_sender("dur-actions")
     _before_sn(port, sender, "0812-3456-7890")
     production.actions.kill9()
-    down = h.say(port, sender, h.SN)
+    down = h.say(port, sender, SN)
     assert down.status == 200
     assert BUSY in down.text, down.body
     assert production.tracker(sender)["slots"]["serial_number"] is None  # turn undone
@@ -111,7 +113,7 @@ def test_action_server_killed_mid_form_busy_then_resumes(
     replies = _after_sn(port, sender)  # the agent resends the SN, then answers the checks
     _assert_pulsa_answer(replies[-1], "081234567890")
     stored = [text for _, text in h.pg_user_events(production.dbname)[sender]]
-    assert stored == h.pulsa_turns()[:4] + h.pulsa_turns()[3:]  # the SN twice: sent twice
+    assert stored == pulsa_turns()[:4] + pulsa_turns()[3:]  # the SN twice: sent twice
     figures.record(
         "durability_action_server_kill9",
         messages=8,

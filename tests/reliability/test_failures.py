@@ -10,6 +10,10 @@ import pytest
 import requests
 import yaml
 
+from testkit import stores
+from testkit.assistant import rasa_server
+from testkit.conversations import pulsa_turns
+from testkit.processes import free_port
 from tests.reliability import harness as h
 from tests.reliability.conftest import EmbeddedStack, Figures, ProductionStack
 
@@ -19,7 +23,7 @@ BUSY = "Maaf, sistem sedang sibuk. Coba kirim lagi sebentar lagi."
 
 
 def _start_case(port: int, sender: str) -> None:
-    for text in h.pulsa_turns()[:2]:
+    for text in pulsa_turns()[:2]:
         assert h.say(port, sender, text).status == 200
 
 
@@ -45,7 +49,7 @@ def test_action_server_slow_or_failing_gets_busy_answer(
     assert reply.seconds < 8.0  # the endpoint timeout (3 s in this test), not 300 s
     assert embedded.tracker(sender)["slots"] == before  # the turn was undone
     # Back to normal: the agent resends and the conversation continues to its answer.
-    replies = [h.say(port, sender, text) for text in h.pulsa_turns()[2:]]
+    replies = [h.say(port, sender, text) for text in pulsa_turns()[2:]]
     result = replies[-1].sop_result()
     assert result is not None and result["case_id"] == "pulsa_belum_masuk.non_fintech"
     assert result["ticket"]["fields"]["MSISDN"] == "081234567890"
@@ -82,12 +86,12 @@ def test_tracker_store_down_at_runtime_is_loud_and_recovers(
     sender = h.new_sender("fail-db")
     _start_case(port, sender)
     log_before = len(server.log_text())
-    h.pg_block_database(production.dbname)
+    stores.pg_block_database(production.dbname)
     try:
         reply = h.say(port, sender, "kemarin jam 3 sore")
         health = _health(port)
     finally:
-        h.pg_unblock_database(production.dbname)
+        stores.pg_unblock_database(production.dbname)
     assert reply.status == 200
     assert BUSY in reply.text, reply.body
     assert health.status_code == 503
@@ -99,11 +103,11 @@ def test_tracker_store_down_at_runtime_is_loud_and_recovers(
     while _health(port).status_code != 200 and time.monotonic() < deadline:
         time.sleep(1)
     assert _health(port).json()["checks"]["tracker_store"]["state"] == "ok"
-    replies = [h.say(port, sender, text) for text in h.pulsa_turns()[2:]]
+    replies = [h.say(port, sender, text) for text in pulsa_turns()[2:]]
     result = replies[-1].sop_result()
     assert result is not None and result["ticket"]["fields"]["MSISDN"] == "081234567890"
     stored = [text for _, text in h.pg_user_events(production.dbname)[sender]]
-    assert stored == h.pulsa_turns()  # the refused message was never stored, nothing else lost
+    assert stored == pulsa_turns()  # the refused message was never stored, nothing else lost
     figures.record(
         "failure_tracker_store_down_at_runtime",
         busy_answer_status=reply.status,
@@ -116,25 +120,25 @@ def test_tracker_store_down_at_runtime_is_loud_and_recovers(
 def test_stores_down_at_start_stop_the_server_with_a_clear_error(
     production: ProductionStack, tmp_path: pytest.TempPathFactory, figures: Figures
 ) -> None:
-    closed_port = h.free_port()  # nothing listens there
+    closed_port = free_port()  # nothing listens there
     endpoints = yaml.safe_load(production.endpoints.read_text(encoding="utf-8"))
     cases = {
         "postgres": (
             {"TRACKER_DB_PORT": str(closed_port), "TRACKER_DB_CONNECT_TIMEOUT": "3"},
             f"tracker store: cannot connect to PostgreSQL database '{production.dbname}' "
-            f"at {h.PG_HOST}:{closed_port}",
+            f"at {stores.PG_HOST}:{closed_port}",
         ),
         "redis": (
             {"LOCK_REDIS_PORT": str(closed_port), "LOCK_REDIS_CONNECT_TIMEOUT": "3"},
-            f"lock store: cannot connect to Redis lock store at {h.REDIS_HOST}:{closed_port}",
+            f"lock store: cannot connect to Redis lock store at {stores.REDIS_HOST}:{closed_port}",
         ),
     }
     assert endpoints["tracker_store"]["port"] == "${TRACKER_DB_PORT}"
     processes = {}
     spawned = time.monotonic()
     for name, (overrides, _expected) in cases.items():
-        process = h.rasa_server(
-            h.free_port(),
+        process = rasa_server(
+            free_port(),
             production.endpoints,
             tmp_path / f"{name}.log",  # type: ignore[operator]
             dict(production.env, **overrides),

@@ -17,7 +17,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from assistant_runtime import hooks
 from assistant_runtime.lock_store import StrictRedisLockStore
-from tests.reliability import harness as h
+from testkit import stores
 from tests.reliability.conftest import Figures
 
 pytestmark = pytest.mark.servers
@@ -26,15 +26,15 @@ TURNS_PER_INSTANCE = 25
 
 @pytest.fixture
 def redis_db() -> Iterator[int]:
-    number = h.claim_redis_db()
+    number = stores.claim_redis_db()
     yield number
-    h.release_redis_db(number)
+    stores.release_redis_db(number)
     hooks.uninstall()
 
 
 def _store(db: int) -> StrictRedisLockStore:
     config = EndpointConfig(
-        url=h.REDIS_HOST, type="x", port=h.REDIS_PORT, db=db, password="", key_prefix="t"
+        url=stores.REDIS_HOST, type="x", port=stores.REDIS_PORT, db=db, password="", key_prefix="t"
     )
     return StrictRedisLockStore(endpoint_config=config)
 
@@ -74,7 +74,7 @@ def test_two_lock_stores_never_run_two_turns_at_once(redis_db: int, figures: Fig
     assert not errors, errors
     assert state["turns"] == 2 * TURNS_PER_INSTANCE
     assert state["max_inside"] == 1
-    assert list(h.redis_keys(redis_db)) in ([], ["reliability:claim"])  # no lock left behind
+    assert list(stores.redis_keys(redis_db)) in ([], ["reliability:claim"])  # no lock left behind
     figures.record(
         "lock_store_two_instances",
         turns=2 * TURNS_PER_INSTANCE,

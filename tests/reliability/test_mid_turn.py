@@ -28,7 +28,10 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
-from tests.analytics import rabbit
+from testkit import stores
+from testkit.assistant import ROOT, action_server, rasa_server, server_env
+from testkit.conversations import PULSA_OPENING, SN, pulsa_turns
+from testkit.processes import ManagedProcess, free_port, wait_ready
 from tests.reliability import harness as h
 from tests.reliability.conftest import Figures
 from tests.reliability.private_stores import PrivatePostgres, PrivateRedis, store_env
@@ -48,8 +51,8 @@ class Stack:
     redis: PrivateRedis
     pg: PrivatePostgres
     proxy: h.ActionProxy
-    actions: h.ManagedProcess
-    rasa: List[h.ManagedProcess]
+    actions: ManagedProcess
+    rasa: List[ManagedProcess]
     ports: List[int]
     token: str
     waits: List[float] = field(default_factory=list)
@@ -101,46 +104,44 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(figures: Figures) -> Iterator[Stack]:
-    if not h.MODEL.exists():
-        pytest.fail(f"{h.MODEL} is missing: run `make train` first")
     base = Path(tempfile.mkdtemp(prefix="midturn-"))
     base.chmod(0o711)  # the postgres user must reach its data directory inside
     redis = PrivateRedis(base / "redis")
     pg = PrivatePostgres(base / "pg")
-    servers: List[h.ManagedProcess] = []
+    servers: List[ManagedProcess] = []
     proxy: Optional[h.ActionProxy] = None
-    queue = f"midturn_{uuid.uuid4().hex[:10]}"
+    queue = stores.run_name("midturn")
     started = time.monotonic()
     try:
         redis.start()
         pg.init()
         pg.create_database(DBNAME)
-        action_port = h.free_port()
+        action_port = free_port()
         proxy = h.ActionProxy(action_port)
-        env = h.server_env(
+        env = server_env(
             {
                 **store_env(redis.port, pg.port, DBNAME, f"http://127.0.0.1:{proxy.port}/webhook"),
                 # the shipped endpoints publish events: to a queue of this run (deleted below)
-                **rabbit.broker_env(queue),
+                **stores.broker_env(queue),
             }
         )
-        actions = h.action_server(action_port, base / "actions.log", env)
+        actions = action_server(action_port, base / "actions.log", env)
         token = h.new_secret()
-        ports = [h.free_port(), h.free_port()]
+        ports = [free_port(), free_port()]
         rasa = [
-            h.rasa_server(
+            rasa_server(
                 port,
-                h.ROOT / "endpoints.production.yml",  # as shipped: env variables only
+                ROOT / "endpoints.production.yml",  # as shipped: env variables only
                 base / f"rasa{number}.log",
                 dict(env, RASA_AUTH_TOKEN=token),
+                enable_api=True,
             )
             for number, port in enumerate(ports)
         ]
         servers = [actions, *rasa]
         for server in servers:
             server.spawn()
-        for server in servers:
-            server.wait_ready()
+        wait_ready(servers)
         built = Stack(redis, pg, proxy, actions, rasa, ports, token)
         figures.record("mid_turn_servers", seconds_until_ready=round(time.monotonic() - started))
         yield built
@@ -162,7 +163,7 @@ def stack(figures: Figures) -> Iterator[Stack]:
         redis.stop()
         pg.destroy()
         shutil.rmtree(base, ignore_errors=True)
-        rabbit.delete(queue)
+        stores.rabbit_delete(queue)
 
 
 def _asks_for_sn(reply: h.Reply) -> bool:
@@ -171,7 +172,7 @@ def _asks_for_sn(reply: h.Reply) -> bool:
 
 def _start_case(stack: Stack, sender: str, first: int) -> None:
     """The case and the MSISDN, on alternating instances; the form then asks for the time."""
-    for number, text in enumerate(h.pulsa_turns()[:2]):
+    for number, text in enumerate(pulsa_turns()[:2]):
         reply = stack.say((first + number) % 2, sender, text)
         assert reply.status == 200 and BUSY not in reply.text, reply.body
 
@@ -179,7 +180,7 @@ def _start_case(stack: Stack, sender: str, first: int) -> None:
 def _finish_case(stack: Stack, sender: str, first: int, alternate: bool = True) -> h.Reply:
     """The SN and the three checks (alternating instances unless told otherwise)."""
     reply = None
-    for number, text in enumerate(h.pulsa_turns()[3:]):
+    for number, text in enumerate(pulsa_turns()[3:]):
         reply = stack.say((first + number) % 2 if alternate else first, sender, text)
         assert reply.status == 200 and BUSY not in reply.text, reply.body
     assert reply is not None
@@ -187,7 +188,7 @@ def _finish_case(stack: Stack, sender: str, first: int, alternate: bool = True) 
     assert result is not None and result["case_id"] == "pulsa_belum_masuk.non_fintech", reply.body
     fields = result["ticket"]["fields"]
     assert fields["MSISDN"] == "081234567890"
-    assert fields["Serial Number"] == h.SN
+    assert fields["Serial Number"] == SN
     assert fields["Waktu kendala (hari, tanggal, jam)"] == "Sabtu, 21 Nov 2026 15.00 WIB"
     return reply
 
@@ -226,23 +227,23 @@ def test_redis_killed_during_a_turn(stack: Stack, figures: Figures) -> None:
         reply = held.result()
     # The turn was saved before Redis was missed: the real answer, alone.
     assert reply.status == 200 and BUSY not in reply.text and _asks_for_sn(reply), reply.body
-    stack.check_stored(sender, h.pulsa_turns()[:3])
+    stack.check_stored(sender, pulsa_turns()[:3])
     # Redis still down: the next message is refused before it runs, with the busy answer alone.
-    down = stack.say(0, sender, h.SN)
+    down = stack.say(0, sender, SN)
     assert down.status == 200 and down.text == BUSY, down.body
     status, report, health_seconds = stack.health(0)
     assert status == 503 and report["checks"]["lock_store"]["state"] == "down", report
-    stack.check_stored(sender, h.pulsa_turns()[:3])
+    stack.check_stored(sender, pulsa_turns()[:3])
     stack.redis.start()
     _finish_case(stack, sender, first=1)  # the agent resends the SN
-    stack.check_stored(sender, h.pulsa_turns())
+    stack.check_stored(sender, pulsa_turns())
     assert _lock_keys(stack, sender) == []
     figures.record(
         "mid_turn_redis_killed",
         held_turn_answer="real answer (saved), no busy text",
         busy_answer_seconds_while_down=round(down.seconds, 2),
         health_seconds_while_down=round(health_seconds, 2),
-        stored_user_messages=len(h.pulsa_turns()),
+        stored_user_messages=len(pulsa_turns()),
         lost=0,
         doubled=0,
     )
@@ -259,7 +260,7 @@ def test_redis_frozen_during_a_turn(stack: Stack, figures: Figures) -> None:
             # The other instance keeps answering: health names the slow store, a new
             # message gets the busy answer instead of hanging.
             status, report, health_seconds = stack.health(1)
-            refused = stack.say(1, other, h.PULSA_CASE)
+            refused = stack.say(1, other, PULSA_OPENING)
             reply = held.result()
         finally:
             stack.redis.thaw()
@@ -267,10 +268,10 @@ def test_redis_frozen_during_a_turn(stack: Stack, figures: Figures) -> None:
     assert report["checks"]["tracker_store"]["state"] == "ok", report
     assert refused.status == 200 and refused.text == BUSY, refused.body
     assert reply.status == 200 and BUSY not in reply.text and _asks_for_sn(reply), reply.body
-    stack.check_stored(sender, h.pulsa_turns()[:3])
+    stack.check_stored(sender, pulsa_turns()[:3])
     assert stack.stored(other) == []
     _finish_case(stack, sender, first=1)
-    stack.check_stored(sender, h.pulsa_turns())
+    stack.check_stored(sender, pulsa_turns())
     figures.record(
         "mid_turn_redis_frozen",
         held_turn_answer="real answer (saved), no busy text",
@@ -297,7 +298,7 @@ def test_postgres_stopped_during_a_save(stack: Stack, figures: Figures) -> None:
     # Not saved: the busy answer alone (not the next question with it).
     assert reply.status == 200 and reply.text == BUSY, reply.body
     assert status == 503 and report["checks"]["tracker_store"]["state"] == "down", report
-    stack.check_stored(sender, h.pulsa_turns()[:2])
+    stack.check_stored(sender, pulsa_turns()[:2])
     # The pending-reply mark written just before the failed save stays: a same-text resend
     # is checked against what is stored.
     assert [k for k in _lock_keys(stack, sender) if "pending:" in k], _lock_keys(stack, sender)
@@ -308,9 +309,9 @@ def test_postgres_stopped_during_a_save(stack: Stack, figures: Figures) -> None:
     # resend runs, once.
     again = stack.say(0, sender, "kemarin jam 3 sore")
     assert again.status == 200 and _asks_for_sn(again), again.body
-    stack.check_stored(sender, h.pulsa_turns()[:3])
+    stack.check_stored(sender, pulsa_turns()[:3])
     _finish_case(stack, sender, first=1)
-    stack.check_stored(sender, h.pulsa_turns())
+    stack.check_stored(sender, pulsa_turns())
     assert _lock_keys(stack, sender) == []
     figures.record(
         "mid_turn_postgres_stopped",
@@ -335,13 +336,13 @@ def test_rasa_killed_while_a_turn_holds_the_lock(stack: Stack, figures: Figures)
         retry = stack.say(1, sender, "kemarin jam 3 sore", message_id)
     assert lost.status == 0  # the connection died with the instance
     assert retry.status == 200 and BUSY not in retry.text and _asks_for_sn(retry), retry.body
-    stack.check_stored(sender, h.pulsa_turns()[:3])
+    stack.check_stored(sender, pulsa_turns()[:3])
     # Later the agent resends it: answered with the saved reply, not run against the SN.
     resend = stack.say(1, sender, "kemarin jam 3 sore", message_id)
     assert resend.status == 200 and resend.text == retry.text, resend.body
-    stack.check_stored(sender, h.pulsa_turns()[:3])
+    stack.check_stored(sender, pulsa_turns()[:3])
     _finish_case(stack, sender, first=1, alternate=False)  # instance 1 is left dead
-    stack.check_stored(sender, h.pulsa_turns())
+    stack.check_stored(sender, pulsa_turns())
     assert _lock_keys(stack, sender) == []
     figures.record(
         "mid_turn_rasa_kill9",

@@ -9,6 +9,7 @@ from typing import Dict, List
 import pytest
 import requests
 
+from testkit.conversations import SN, pulsa_turns
 from tests.reliability import harness as h
 from tests.reliability.conftest import EmbeddedStack, Figures, ProductionStack
 
@@ -28,7 +29,7 @@ def _raw_values(msisdn_typed: str, msisdn_digits: str) -> List[str]:
         msisdn_typed,
         msisdn_digits,
         "62" + msisdn_digits[1:],
-        h.SN,
+        SN,
         EMAIL,
     ]
 
@@ -42,7 +43,7 @@ def test_debug_logs_mask_personal_data_and_secrets(
 ) -> None:
     port = embedded.rasa_port
     sender = h.new_sender("privacy")
-    replies = [h.say(port, sender, text) for text in h.pulsa_turns("0812-3456-7890")]
+    replies = [h.say(port, sender, text) for text in pulsa_turns("0812-3456-7890")]
     assert replies[-1].sop_result() is not None, replies[-1].body
     # free text with an e-mail address: NLU, the tracker and the logs all see it
     assert h.say(port, h.new_sender("privacy-mail"), f"email plg {EMAIL} ya").status == 200
@@ -50,7 +51,7 @@ def test_debug_logs_mask_personal_data_and_secrets(
     requests.get(
         f"http://127.0.0.1:{port}/status", params={"token": embedded.token}, timeout=30
     ).raise_for_status()
-    from tests.channels.conftest import TG_SECRET, TG_TOKEN, WA_SECRET, WA_TOKEN, WA_VERIFY
+    from tests.channels.webhooks import TG_SECRET, TG_TOKEN, WA_SECRET, WA_TOKEN, WA_VERIFY
 
     values = _raw_values("0812-3456-7890", "081234567890") + [
         embedded.token,
@@ -80,7 +81,7 @@ def test_production_logs_hold_no_secret_or_personal_data(
     production: ProductionStack, figures: Figures
 ) -> None:
     sender = h.new_sender("privacy-pg")
-    for number, text in enumerate(h.pulsa_turns("0812-3456-7890")):
+    for number, text in enumerate(pulsa_turns("0812-3456-7890")):
         assert h.say(production.ports[number % 2], sender, text).status == 200
     values = _raw_values("0812-3456-7890", "081234567890") + [
         production.token,
@@ -103,11 +104,11 @@ def test_credentials_are_refused_with_a_pointer_to_the_tl(
 
     # In the middle of a form: refused too, and the case goes on with its slots.
     sender = h.new_sender("cred-form")
-    for turn in h.pulsa_turns()[:2]:
+    for turn in pulsa_turns()[:2]:
         h.say(port, sender, turn)
     reply = h.say(port, sender, text)
     assert REFUSAL in reply.text, reply.body
     assert not LEAK_RE.search(reply.text)
-    replies = [h.say(port, sender, turn) for turn in h.pulsa_turns()[2:]]
+    replies = [h.say(port, sender, turn) for turn in pulsa_turns()[2:]]
     result = replies[-1].sop_result()
     assert result is not None and result["ticket"]["fields"]["MSISDN"] == "081234567890"

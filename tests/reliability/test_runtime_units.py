@@ -18,7 +18,8 @@ from assistant_runtime import hooks
 from assistant_runtime.__main__ import ConfigurationError, api_arguments
 from assistant_runtime.busy import FALLBACK_BUSY_TEXT, busy_messages, busy_text
 from assistant_runtime.masking import MaskingFilter, mask_text
-from tests.reliability.harness import ROOT, free_port
+from testkit.assistant import ROOT
+from testkit.processes import free_port
 
 SN = "0215123456789012345678901"
 

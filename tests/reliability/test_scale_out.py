@@ -18,6 +18,8 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+from testkit import stores
+from testkit.conversations import PULSA_OPENING, pulsa_turns
 from tests.reliability import harness as h
 from tests.reliability.conftest import Figures, ProductionStack
 
@@ -34,7 +36,7 @@ def _run_conversation(
     ports: List[int], index: int, latencies: List[float], lock: threading.Lock
 ) -> Tuple[str, List[str], List[h.Reply]]:
     sender = f"scale-{index:03d}-{h.new_sender('c')}"
-    turns = h.pulsa_turns(_msisdn(index))
+    turns = pulsa_turns(_msisdn(index))
     replies = []
     for number, text in enumerate(turns):
         port = ports[(index + number) % 2]  # alternate instances, message by message
@@ -83,7 +85,7 @@ def test_fifty_conversations_alternating_between_two_instances(
 
     # The same trackers through the HTTP API of instance 2 (token) agree with the table.
     for sender, turns, _replies in results[:5]:
-        assert h.user_texts(production.tracker(sender)["events"]) == turns
+        assert stores.user_texts(production.tracker(sender)["events"]) == turns
 
     latencies.sort()
     figures.record(
@@ -127,7 +129,7 @@ def test_same_conversation_on_both_instances_at_once_is_serialised(
     pairs = 20
     senders = [h.new_sender("lock") for _ in range(pairs)]
     for sender in senders:
-        assert h.say(production.ports[0], sender, h.PULSA_CASE).status == 200
+        assert h.say(production.ports[0], sender, PULSA_OPENING).status == 200
     barrier = threading.Barrier(2 * pairs)
 
     def send(port: int, sender: str, text: str) -> int:
@@ -144,8 +146,8 @@ def test_same_conversation_on_both_instances_at_once_is_serialised(
 
     interleaved = lost = 0
     for sender in senders:
-        events = h.pg_events(production.dbname, sender)
-        texts = h.user_texts(events)
+        events = stores.pg_events(production.dbname, sender)
+        texts = stores.user_texts(events)
         lost += 3 - len(texts)
         assert sorted(texts[1:]) == sorted(["0812-3456-7890", "kemarin jam 3 sore"]), texts
         interleaved += int(not _turns_do_not_interleave(events))

@@ -16,14 +16,14 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Iterator, List, Optional
 
 import pytest
 import requests
 import yaml
 
-from tests.e2e import servers as e2e
-from tests.e2e.servers import ROOT, VENV_BIN, Servers
+from testkit.assistant import PYTHON, ROOT, Servers, server_env
+from testkit.conversations import sop_result
 from tests.sop_owner.sixth_sop import INTENT, NLU_YAML, OUTCOME_TEXT, SOP_YAML
 
 pytestmark = pytest.mark.servers
@@ -52,7 +52,7 @@ def _copy_project(target: Path) -> None:
 
 def _run(args: List[str], cwd: Path) -> None:
     done = subprocess.run(
-        args, cwd=cwd, env=e2e.test_env({"PYTHONPATH": str(cwd)}), capture_output=True, text=True
+        args, cwd=cwd, env=server_env({"PYTHONPATH": str(cwd)}), capture_output=True, text=True
     )
     assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
 
@@ -64,7 +64,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     # what an SOP owner adds: the SOP file and NLU examples, nothing else
     (root / "sop" / f"{INTENT}.yaml").write_text(SOP_YAML, encoding="utf-8")
     (root / "data" / "nlu" / f"{INTENT}.yml").write_text(NLU_YAML, encoding="utf-8")
-    python = str(VENV_BIN / "python")
+    python = str(PYTHON)
     _run([python, "scripts/sync_domain.py"], root)
     _run([python, "scripts/sync_domain.py", "--check"], root)
     config = yaml.safe_load((root / "config.yml").read_text(encoding="utf-8"))
@@ -75,7 +75,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     started = time.monotonic()
     _run(
         [
-            str(VENV_BIN / "rasa"),
+            str(PYTHON.parent / "rasa"),
             "train",
             "--config",
             "config.fast.yml",
@@ -87,30 +87,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         root,
     )
     print(f"\ntraining the project copy with a sixth SOP: {time.monotonic() - started:.0f} s")
-    running = Servers(
+    with Servers(
         workdir=root / "run",
         root=root,
         model=root / "models" / "assistant.tar.gz",
-        env_extra={
-            "ASSISTANT_FIXED_NOW": "2026-11-22T10:00:00+07:00",
-            "SOP_RELOAD_TOKEN": TOKEN,
-        },
-    )
-    running.workdir.mkdir()
-    try:
-        running.start_actions()
-        running.start_rasa()
+        env=server_env({"PYTHONPATH": str(root), "SOP_RELOAD_TOKEN": TOKEN}),
+    ).running() as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _result(messages: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    for message in messages:
-        custom = message.get("custom")
-        if isinstance(custom, dict) and custom.get("type") == "sop_result":
-            return custom
-    return None
 
 
 def _answer_of_the_sixth_sop(servers: Servers, opening: str = "qr esim gagal dipindai") -> str:
@@ -119,7 +102,7 @@ def _answer_of_the_sixth_sop(servers: Servers, opening: str = "qr esim gagal dip
     assert any("Uji eSIM" in (m.get("text") or "") for m in first), first
     servers.say(sender, "081234567890")
     last = servers.say(sender, "/affirm")
-    result = _result(last)
+    result = sop_result(last)
     assert result is not None, last
     assert result["case_id"] == f"{INTENT}.pindai_ulang"
     return "\n".join(result["steps"]) + "\n" + result["source"]
@@ -155,7 +138,8 @@ def test_the_reload_call_needs_the_token(project: Servers) -> None:
 
 
 def test_a_changed_outcome_text_goes_live_without_restarting_rasa(project: Servers) -> None:
-    rasa = project.processes[1]
+    assert project.rasa is not None
+    rasa = project.rasa.process
     _edit_sop(project, OUTCOME_TEXT, "Teks baru: pindai ulang QR dari email aktivasi.")
     _edit_sop(project, 'version: "Uji 1"', 'version: "Uji 2"')
     reloaded = _reload(project)
@@ -164,7 +148,8 @@ def test_a_changed_outcome_text_goes_live_without_restarting_rasa(project: Serve
     assert "Teks baru: pindai ulang QR dari email aktivasi." in answer
     assert OUTCOME_TEXT not in answer
     assert "versi Uji 2" in answer
-    assert rasa.poll() is None and project.processes[1] is rasa  # the same Rasa process
+    assert rasa is not None and rasa.poll() is None
+    assert project.rasa.process is rasa  # the same Rasa process
 
 
 def test_a_broken_file_is_refused_and_the_last_good_one_keeps_serving(project: Servers) -> None:
@@ -184,7 +169,8 @@ def test_a_broken_file_is_refused_and_the_last_good_one_keeps_serving(project: S
 
 
 def test_sighup_reloads_the_action_server(project: Servers) -> None:
-    actions = project.processes[0]
+    assert project.actions is not None
+    actions = project.actions
     log = project.workdir / "actions.log"
     seen = log.read_text(encoding="utf-8", errors="replace").count("sop reload: serving")
     _edit_sop(project, "title: Pindai ulang QR eSIM", "title: Pindai ulang QR eSIM (SIGHUP)")
@@ -196,6 +182,6 @@ def test_sighup_reloads_the_action_server(project: Servers) -> None:
     sender = f"owner-{uuid.uuid4().hex[:8]}"
     project.say(sender, "qr esim gagal dipindai")
     project.say(sender, "081234567890")
-    result = _result(project.say(sender, "/affirm"))
+    result = sop_result(project.say(sender, "/affirm"))
     assert result is not None and result["title"] == "Pindai ulang QR eSIM (SIGHUP)"
-    assert actions.poll() is None
+    assert actions.alive
