@@ -38,7 +38,7 @@ lint: setup
 
 # every package; pyproject.toml [tool.mypy] says where strict is relaxed and why
 typecheck: setup
-	$(ENV) $(VENV)/mypy sop_engine actions channels assistant_runtime analytics nlu_components
+	$(ENV) $(VENV)/mypy sop_engine actions channels assistant_runtime analytics nlu_components testkit
 
 domain: setup
 	$(ENV) $(VENV)/python scripts/sync_domain.py

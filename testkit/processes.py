@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 
 import requests
 
-Popen = subprocess.Popen  # type: ignore[type-arg]
+Popen = subprocess.Popen[bytes]
 
 
 def free_port() -> int:

@@ -26,21 +26,8 @@ from tests.analytics.loop import (
     ops_get,
     run_case,
 )
-from tests.channels.stubs import (
-    ApiCall,
-    ApiStub,
-    inline_buttons,
-    tg_callback,
-    tg_chat,
-    tg_message,
-    tg_user,
-    wa_body,
-    wa_button_reply,
-    wa_list_reply,
-    wa_reply_buttons,
-    wa_shown_text,
-    wa_text,
-)
+from tests.channels import stubs
+from tests.channels.stubs import ApiCall, ApiStub
 from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
 pytestmark = pytest.mark.servers
@@ -191,7 +178,7 @@ def test_fallback_and_out_of_scope_are_counted(tl_servers: Servers, ops_token: s
 
 # -- Telegram: feedback row, Tanya TL round trip, /riwayat --------------------------------
 
-GROUP = tg_chat(-1001555000222, "supergroup")
+GROUP = stubs.tg_chat(-1001555000222, "supergroup")
 # the buttons of the cases' questions, by payload
 TITLES = {"/affirm": "Ya", "/deny": "Tidak", '/inform{"choice": "lainnya"}': "Lainnya"}
 
@@ -220,27 +207,27 @@ class TelegramAgent:
 
     def turn(self, text: str, first: bool) -> None:
         if first:
-            self.post(tg_message(GROUP, self.user, f"/tanya {text}", command=True))
+            self.post(stubs.tg_message(GROUP, self.user, f"/tanya {text}", command=True))
             return
         last = self.question()
         if text in TITLES:  # a button press, by the button's title
-            matching = [b for b in inline_buttons(last) if b["text"] == TITLES[text]]
+            matching = [b for b in stubs.inline_buttons(last) if b["text"] == TITLES[text]]
             assert matching, (text, last.body)
             bot_message = sent_message(last, GROUP, TG_BOT)
-            self.post(tg_callback(self.user, bot_message, matching[0]["callback_data"]))
+            self.post(stubs.tg_callback(self.user, bot_message, matching[0]["callback_data"]))
         else:
             bot_message = sent_message(last, GROUP, TG_BOT)
-            self.post(tg_message(GROUP, self.user, text, reply_to=bot_message))
+            self.post(stubs.tg_message(GROUP, self.user, text, reply_to=bot_message))
 
     def run(self, turns: List[str]) -> None:
         for number, text in enumerate(turns):
             self.turn(text, number == 0)
 
     def press(self, row: ApiCall, label: str) -> List[ApiCall]:
-        button = [b for b in inline_buttons(row) if b["text"] == label]
+        button = [b for b in stubs.inline_buttons(row) if b["text"] == label]
         assert button, (label, row.body)
         message = sent_message(row, GROUP, TG_BOT)
-        return self.post(tg_callback(self.user, message, button[0]["callback_data"]))
+        return self.post(stubs.tg_callback(self.user, message, button[0]["callback_data"]))
 
 
 def feedback_row(calls: List[ApiCall]) -> ApiCall:
@@ -252,16 +239,16 @@ def feedback_row(calls: List[ApiCall]) -> ApiCall:
 def test_telegram_feedback_row_and_reason(
     tl_servers: Servers, tl_stub: ApiStub, ops_token: str
 ) -> None:
-    ani = TelegramAgent(tl_servers, tl_stub, tg_user(710001, "Ani"))
+    ani = TelegramAgent(tl_servers, tl_stub, stubs.tg_user(710001, "Ani"))
     ani.run(FINTECH.turns)
     assert any("Hasil SOP" in c.body["text"] for c in ani.sent())
     assert any("Catatan interaksi (IRMA MyCX):" in c.body["text"] for c in ani.sent())
     row = feedback_row(ani.sent())
     # a certain answer: no "Tanya TL"
-    assert [b["text"] for b in inline_buttons(row)] == ["👍", "👎", "Salah kasus"]
+    assert [b["text"] for b in stubs.inline_buttons(row)] == ["👍", "👎", "Salah kasus"]
     before = figures(tl_servers.base_url, ops_token)
     # another agent's press is refused and stores nothing
-    budi = TelegramAgent(tl_servers, tl_stub, tg_user(710002, "Budi"))
+    budi = TelegramAgent(tl_servers, tl_stub, stubs.tg_user(710002, "Budi"))
     budi.press(row, "👍")
     refused = [c for c in budi.last if c.method == "answerCallbackQuery"]
     assert refused and refused[0].body.get("show_alert") is True
@@ -271,7 +258,7 @@ def test_telegram_feedback_row_and_reason(
     edited = [c for c in ani.last if c.method == "editMessageText"]
     assert edited and "👎 tercatat" in edited[0].body["text"]
     ani.post(
-        tg_message(
+        stubs.tg_message(
             GROUP, ani.user, "eskalasinya salah", reply_to=sent_message(prompt[0], GROUP, TG_BOT)
         )
     )
@@ -286,10 +273,10 @@ def test_telegram_feedback_row_and_reason(
 def test_telegram_tanya_tl_round_trip_and_riwayat(
     tl_servers: Servers, tl_stub: ApiStub, ops_token: str
 ) -> None:
-    citra = TelegramAgent(tl_servers, tl_stub, tg_user(710003, "Citra"))
+    citra = TelegramAgent(tl_servers, tl_stub, stubs.tg_user(710003, "Citra"))
     citra.run(NOT_COVERED.turns)
     row = feedback_row(citra.sent())
-    assert "Tanya TL" in [b["text"] for b in inline_buttons(row)]
+    assert "Tanya TL" in [b["text"] for b in stubs.inline_buttons(row)]
     citra.press(row, "Tanya TL")
     to_tl = citra.sent(TL_CHAT["id"])
     assert len(to_tl) == 1
@@ -301,14 +288,16 @@ def test_telegram_tanya_tl_round_trip_and_riwayat(
     assert "MSISDN" in case_text and "→ ya" in case_text  # the values and the check answers
     assert any("terkirim ke TL" in c.body["text"] for c in citra.sent())
     # the TL answers by replying to the bot's message in the TL chat
-    tl = tg_user(719999, "TL Dewi")
+    tl = stubs.tg_user(719999, "TL Dewi")
     tl_message = sent_message(to_tl[0], TL_CHAT, TG_BOT)
-    citra.post(tg_message(TL_CHAT, tl, "Eskalasi ke SOO dengan bukti bayar.", reply_to=tl_message))
+    citra.post(
+        stubs.tg_message(TL_CHAT, tl, "Eskalasi ke SOO dengan bukti bayar.", reply_to=tl_message)
+    )
     back = citra.sent()
     assert [c.body["text"] for c in back] == ["💬 Jawaban TL: Eskalasi ke SOO dengan bukti bayar."]
     assert any(c.body["text"] == "Terkirim ke agen." for c in citra.sent(TL_CHAT["id"]))
     # a TL reply to something else is not delivered anywhere
-    other = tg_message(TL_CHAT, tl, "ok", reply_to=sent_message(back[0], TL_CHAT, TG_BOT))
+    other = stubs.tg_message(TL_CHAT, tl, "ok", reply_to=sent_message(back[0], TL_CHAT, TG_BOT))
     citra.post(other)
     assert citra.sent() == []
     data = figures(tl_servers.base_url, ops_token)
@@ -317,7 +306,7 @@ def test_telegram_tanya_tl_round_trip_and_riwayat(
     uncertain = [r for r in data["uncertain_answers"] if r["agent"] == agent]
     assert uncertain and uncertain[-1]["case_id"] == "pulsa_belum_masuk.tidak_tercakup"
     # /riwayat lists the agent's cases in this chat, the MSISDN masked
-    citra.post(tg_message(GROUP, citra.user, "/riwayat", command=True))
+    citra.post(stubs.tg_message(GROUP, citra.user, "/riwayat", command=True))
     history = [c.body["text"] for c in citra.sent()]
     assert len(history) == 1 and history[0].startswith("Kasus terakhir Anda (1):")
     assert "0812****7890" in history[0] and "081234567890" not in history[0]
@@ -467,22 +456,22 @@ class WhatsAppAgent:
     def run(self, turns: List[str]) -> None:
         for text in turns:
             if text not in TITLES:
-                self.post(wa_text(self.wa_id, text))
+                self.post(stubs.wa_text(self.wa_id, text))
                 continue
             # a button press: the reply button with that title, else the option's number
             question = [c for c in self.sent() if c.body.get("type") in ("interactive", "text")][-1]
-            buttons = wa_reply_buttons(question)
+            buttons = stubs.wa_reply_buttons(question)
             if buttons:
                 reply = next(b for b in buttons if b["title"] == TITLES[text])
-                self.post(wa_button_reply(self.wa_id, reply["id"], reply["title"]))
+                self.post(stubs.wa_button_reply(self.wa_id, reply["id"], reply["title"]))
                 continue
-            found = re.search(rf"^(\d+)\. {TITLES[text]}$", wa_shown_text(question), re.M)
-            assert found, wa_shown_text(question)
-            self.post(wa_text(self.wa_id, found.group(1)))
+            found = re.search(rf"^(\d+)\. {TITLES[text]}$", stubs.wa_shown_text(question), re.M)
+            assert found, stubs.wa_shown_text(question)
+            self.post(stubs.wa_text(self.wa_id, found.group(1)))
 
     def feedback_message(self) -> ApiCall:
-        rows = [c for c in self.sent() if wa_shown_text(c) == "Jawaban ini membantu?"]
-        assert len(rows) == 1, [wa_shown_text(c) for c in self.sent()]
+        rows = [c for c in self.sent() if stubs.wa_shown_text(c) == "Jawaban ini membantu?"]
+        assert len(rows) == 1, [stubs.wa_shown_text(c) for c in self.sent()]
         return rows[0]
 
 
@@ -499,7 +488,7 @@ def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
     base = tl_servers.base_url
     dewi = WhatsAppAgent(tl_servers, tl_stub, "6281299990001")
     dewi.run(FINTECH.turns)
-    assert any("Catatan interaksi (IRMA MyCX):" in wa_shown_text(c) for c in dewi.sent())
+    assert any("Catatan interaksi (IRMA MyCX):" in stubs.wa_shown_text(c) for c in dewi.sent())
     row = dewi.feedback_message()
     options = wa_options(row)
     assert row.body["interactive"]["type"] == "button"
@@ -507,19 +496,21 @@ def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
     assert all(len(o["title"]) <= 20 for o in options)
     before = figures(base, ops_token)
     down = [o for o in options if o["title"] == "👎 Salah"][0]
-    dewi.post(wa_button_reply(dewi.wa_id, down["id"], down["title"]))
-    prompt = [c for c in dewi.sent() if "Apa yang salah?" in wa_shown_text(c)]
+    dewi.post(stubs.wa_button_reply(dewi.wa_id, down["id"], down["title"]))
+    prompt = [c for c in dewi.sent() if "Apa yang salah?" in stubs.wa_shown_text(c)]
     assert len(prompt) == 1
     prompt_id = prompt[0].response["messages"][0]["id"]
-    reason = wa_body(
+    reason = stubs.wa_body(
         dewi.wa_id,
         {"type": "text", "text": {"body": "langkah 2 kurang"}, "context": {"id": prompt_id}},
     )
     dewi.post(reason)
-    assert [wa_shown_text(c) for c in dewi.sent()] == ["Terima kasih, alasannya tercatat."]
+    assert [stubs.wa_shown_text(c) for c in dewi.sent()] == ["Terima kasih, alasannya tercatat."]
     # a forged feedback id: a clear answer, nothing stored, no dialogue turn
-    dewi.post(wa_button_reply(dewi.wa_id, "fb:0123456789ab:u", "👍 Membantu"))
-    assert [wa_shown_text(c) for c in dewi.sent()] == ["Jawaban tidak ditemukan di percakapan ini."]
+    dewi.post(stubs.wa_button_reply(dewi.wa_id, "fb:0123456789ab:u", "👍 Membantu"))
+    assert [stubs.wa_shown_text(c) for c in dewi.sent()] == [
+        "Jawaban tidak ditemukan di percakapan ini."
+    ]
     after = figures(base, ops_token)
     assert after["feedback"]["down"] == before["feedback"]["down"] + 1
     assert after["feedback"]["up"] == before["feedback"]["up"]
@@ -535,19 +526,19 @@ def test_whatsapp_feedback_buttons_reason_and_tanya_tl(
     assert row.body["interactive"]["type"] == "list"
     ask = [o for o in wa_options(row) if o["title"] == "Tanya TL"]
     assert ask
-    eko.post(wa_list_reply(eko.wa_id, ask[0]["id"], "Tanya TL"))
+    eko.post(stubs.wa_list_reply(eko.wa_id, ask[0]["id"], "Tanya TL"))
     to_tl = [
         c
         for c in eko.last
         if c.method == "sendMessage" and str(c.body["chat_id"]) == str(TL_CHAT["id"])
     ]
     assert len(to_tl) == 1 and mask("wa:6281299990002") in to_tl[0].body["text"]
-    assert any("terkirim ke TL" in wa_shown_text(c) for c in eko.sent())
-    tl = tg_user(719998, "TL Fajar")
+    assert any("terkirim ke TL" in stubs.wa_shown_text(c) for c in eko.sent())
+    tl = stubs.tg_user(719998, "TL Fajar")
     question = sent_message(to_tl[0], TL_CHAT, TG_BOT)
-    answer = tg_message(TL_CHAT, tl, "Cek dulu ke SOO, jangan janji SLA.", reply_to=question)
+    answer = stubs.tg_message(TL_CHAT, tl, "Cek dulu ke SOO, jangan janji SLA.", reply_to=question)
     assert telegram_post(base, answer) == 200
     delivered = [c for c in tl_stub.calls if c.method == "messages" and c.body["to"] == eko.wa_id]
-    assert [wa_shown_text(c) for c in delivered][-1] == (
+    assert [stubs.wa_shown_text(c) for c in delivered][-1] == (
         "💬 Jawaban TL: Cek dulu ke SOO, jangan janji SLA."
     )

@@ -14,29 +14,12 @@ import pytest
 import requests
 
 from channels.questions import STALE_REPLY
+from tests.channels import stubs
 from tests.channels.fakebot import FakeServer, ticket_text
-from tests.channels.stubs import (
-    ApiCall,
-    ApiStub,
-    inline_buttons,
-    tg_bot_message,
-    tg_callback,
-    tg_chat,
-    tg_message,
-    tg_user,
-    wa_button_reply,
-    wa_failed_status,
-    wa_group_text,
-    wa_number_changed,
-    wa_reaction,
-    wa_reply_buttons,
-    wa_shown_text,
-    wa_text,
-    wa_username_text,
-)
+from tests.channels.stubs import ApiCall, ApiStub
 from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
-GROUP = tg_chat(-1001777000222, "supergroup")
+GROUP = stubs.tg_chat(-1001777000222, "supergroup")
 
 
 def sent(stub: ApiStub, method: str = "sendMessage") -> List[ApiCall]:
@@ -46,20 +29,22 @@ def sent(stub: ApiStub, method: str = "sendMessage") -> List[ApiCall]:
 class TgAgent:
     def __init__(self, server: FakeServer, stub: ApiStub, user_id: int, group: bool) -> None:
         self.server, self.stub = server, stub
-        self.user = tg_user(user_id, f"Agen{user_id}")
-        self.chat = GROUP if group else tg_chat(user_id, "private")
+        self.user = stubs.tg_user(user_id, f"Agen{user_id}")
+        self.chat = GROUP if group else stubs.tg_chat(user_id, "private")
 
     def say(self, text: str, **kwargs: Any) -> List[ApiCall]:
         self.stub.clear()
-        update = tg_message(self.chat, self.user, text, **kwargs)
+        update = stubs.tg_message(self.chat, self.user, text, **kwargs)
         assert telegram_post(self.server.url, update) == 200
         return sent(self.stub)
 
     def press(self, question: ApiCall, title: str, **message: Any) -> Dict[str, Any]:
         self.stub.clear()
-        data = next(b["callback_data"] for b in inline_buttons(question) if b["text"] == title)
-        bot_message = {**tg_bot_message(question, self.chat, TG_BOT), **message}
-        update = tg_callback(self.user, bot_message, data)
+        data = next(
+            b["callback_data"] for b in stubs.inline_buttons(question) if b["text"] == title
+        )
+        bot_message = {**stubs.tg_bot_message(question, self.chat, TG_BOT), **message}
+        update = stubs.tg_callback(self.user, bot_message, data)
         assert telegram_post(self.server.url, update) == 200
         return update
 
@@ -92,7 +77,7 @@ def test_telegram_press_of_an_answered_question_never_fills_the_current_one(
 ) -> None:
     agent = TgAgent(fake_server, api_stub, 810002, group=False)
     menu = agent.say("/bantuan", command=True)[-1]  # a question with buttons
-    assert inline_buttons(menu)
+    assert stubs.inline_buttons(menu)
     current = agent.say("mulai")  # answered by typing instead
     assert current[-1].body["text"] == "Nomor MSISDN pelanggan?"
     before = len(fake_server.bot.received)
@@ -110,9 +95,9 @@ def test_telegram_typed_answer_removes_the_old_keyboard(
     agent = TgAgent(fake_server, api_stub, 810003, group=False)
     agent.say("mulai")
     question = agent.say("081233334444")[-1]
-    assert inline_buttons(question)
+    assert stubs.inline_buttons(question)
     api_stub.clear()
-    update = tg_message(agent.chat, agent.user, "/deny")
+    update = stubs.tg_message(agent.chat, agent.user, "/deny")
     assert telegram_post(fake_server.url, update) == 200
     removed = sent(api_stub, "editMessageReplyMarkup")
     assert len(removed) == 1 and "reply_markup" not in removed[0].body
@@ -125,7 +110,7 @@ def test_telegram_redelivered_update_is_handled_once(
     fake_server: FakeServer, api_stub: ApiStub
 ) -> None:
     agent = TgAgent(fake_server, api_stub, 810004, group=False)
-    update = tg_message(agent.chat, agent.user, "halo pertama")
+    update = stubs.tg_message(agent.chat, agent.user, "halo pertama")
     before = len(fake_server.bot.received)
     assert telegram_post(fake_server.url, update) == 200
     assert telegram_post(fake_server.url, update) == 200  # Telegram retries after a timeout
@@ -137,13 +122,13 @@ def test_telegram_follow_up_after_a_press_reaches_the_agent_who_pressed(
 ) -> None:
     agent = TgAgent(fake_server, api_stub, 810005, group=True)
     agent.say("/tanya mulai", command=True)
-    answer = tg_message(GROUP, agent.user, "081255556666")
+    answer = stubs.tg_message(GROUP, agent.user, "081255556666")
     api_stub.clear()
     assert telegram_post(fake_server.url, answer) == 200  # not addressed: ignored
     assert sent(api_stub) == []
     first = agent.say("/tanya mulai", command=True)[-1]
-    reply = tg_message(
-        GROUP, agent.user, "081255556666", reply_to=tg_bot_message(first, GROUP, TG_BOT)
+    reply = stubs.tg_message(
+        GROUP, agent.user, "081255556666", reply_to=stubs.tg_bot_message(first, GROUP, TG_BOT)
     )
     assert telegram_post(fake_server.url, reply) == 200
     question = sent(api_stub)[-1]
@@ -163,7 +148,7 @@ def test_telegram_rate_limited_send_is_retried(fake_server: FakeServer, api_stub
     agent = TgAgent(fake_server, api_stub, 810006, group=False)
     api_stub.clear()
     api_stub.telegram_rate_limit(1, retry_after=1)
-    assert telegram_post(fake_server.url, tg_message(agent.chat, agent.user, "mulai")) == 200
+    assert telegram_post(fake_server.url, stubs.tg_message(agent.chat, agent.user, "mulai")) == 200
     texts = [c.body["text"] for c in sent(api_stub)]
     # the refused message was sent again after retry_after, then the next one
     assert texts == [
@@ -180,12 +165,15 @@ def test_telegram_question_that_never_arrived_is_asked_again(
     agent.say("mulai")
     api_stub.clear()
     api_stub.telegram_rate_limit(4, retry_after=1)  # every attempt of the question fails
-    assert telegram_post(fake_server.url, tg_message(agent.chat, agent.user, "081277778888")) == 200
+    assert (
+        telegram_post(fake_server.url, stubs.tg_message(agent.chat, agent.user, "081277778888"))
+        == 200
+    )
     assert len(sent(api_stub)) == 4
     before = len(fake_server.bot.received)
     again = agent.say("halo?")  # the agent never saw the question
     assert received_since(fake_server, before) == []  # not taken as the answer
-    assert again[-1].body["text"] == "Sudah cek saldo?" and inline_buttons(again[-1])
+    assert again[-1].body["text"] == "Sudah cek saldo?" and stubs.inline_buttons(again[-1])
     agent.press(again[-1], "Ya")
     assert ticket_text("081277778888", "Ya") in sent(api_stub)[-1].body["text"]
 
@@ -202,24 +190,24 @@ def test_whatsapp_double_press_and_old_numbered_reply_are_refused(
 ) -> None:
     user = "6281290000001"
     api_stub.clear()
-    whatsapp_post(fake_server.url, wa_text(user, "mulai"))
-    whatsapp_post(fake_server.url, wa_text(user, "081290000001"))
+    whatsapp_post(fake_server.url, stubs.wa_text(user, "mulai"))
+    whatsapp_post(fake_server.url, stubs.wa_text(user, "081290000001"))
     question = wa_calls(api_stub)[-1]
-    yes = wa_reply_buttons(question)[0]
+    yes = stubs.wa_reply_buttons(question)[0]
     before = len(fake_server.bot.received)
-    assert whatsapp_post(fake_server.url, wa_button_reply(user, yes["id"], "Ya")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_button_reply(user, yes["id"], "Ya")) == 200
     assert (
-        whatsapp_post(fake_server.url, wa_button_reply(user, yes["id"], "Ya")) == 200
+        whatsapp_post(fake_server.url, stubs.wa_button_reply(user, yes["id"], "Ya")) == 200
     )  # double tap
     assert received_since(fake_server, before) == ["/affirm"]
-    texts = [wa_shown_text(c) for c in wa_calls(api_stub)]
+    texts = [stubs.wa_shown_text(c) for c in wa_calls(api_stub)]
     assert ticket_text("081290000001", "Ya") in texts[0] and texts[1:] == [STALE_REPLY]
     # a menu, answered by typing; then "2" as a reply to the old menu message
-    whatsapp_post(fake_server.url, wa_text(user, "/help"))
+    whatsapp_post(fake_server.url, stubs.wa_text(user, "/help"))
     menu = wa_calls(api_stub)[-1]
-    whatsapp_post(fake_server.url, wa_text(user, "mulai"))
+    whatsapp_post(fake_server.url, stubs.wa_text(user, "mulai"))
     wa_calls(api_stub)
-    old_reply = wa_text(user, "2")  # a reply (context) to the menu message
+    old_reply = stubs.wa_text(user, "2")  # a reply (context) to the menu message
     old_reply["entry"][0]["changes"][0]["value"]["messages"][0]["context"] = {
         "from": "15550783881",
         "id": message_id(menu),
@@ -227,7 +215,7 @@ def test_whatsapp_double_press_and_old_numbered_reply_are_refused(
     before = len(fake_server.bot.received)
     assert whatsapp_post(fake_server.url, old_reply) == 200
     assert received_since(fake_server, before) == []
-    texts = [wa_shown_text(c) for c in wa_calls(api_stub)]
+    texts = [stubs.wa_shown_text(c) for c in wa_calls(api_stub)]
     assert texts == [f"{STALE_REPLY} Pertanyaan saat ini:", "Nomor MSISDN pelanggan?"]
 
 
@@ -241,11 +229,11 @@ def test_whatsapp_username_without_phone_number_is_served(
     bsuid = f"ID.{uuid.uuid4().int % 10**18}"
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert whatsapp_post(fake_server.url, wa_username_text(bsuid, "mulai")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_username_text(bsuid, "mulai")) == 200
     assert [m.sender_id for m in fake_server.bot.received[before:]] == [f"wa:{bsuid}"]
     replies = wa_calls(api_stub)
     assert replies and all(c.body.get("recipient") == bsuid and "to" not in c.body for c in replies)
-    assert wa_shown_text(replies[-1]) == "Nomor MSISDN pelanggan?"
+    assert stubs.wa_shown_text(replies[-1]) == "Nomor MSISDN pelanggan?"
 
 
 def test_whatsapp_group_messages_per_participant_only_when_addressed(
@@ -255,23 +243,25 @@ def test_whatsapp_group_messages_per_participant_only_when_addressed(
     ani, budi = "6281290000002", "6281290000003"
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert whatsapp_post(fake_server.url, wa_group_text(group, ani, "makan siang dulu")) == 200
+    assert (
+        whatsapp_post(fake_server.url, stubs.wa_group_text(group, ani, "makan siang dulu")) == 200
+    )
     assert wa_calls(api_stub) == [] and received_since(fake_server, before) == []
-    assert whatsapp_post(fake_server.url, wa_group_text(group, ani, "/tanya mulai")) == 200
-    assert whatsapp_post(fake_server.url, wa_group_text(group, budi, "/tanya mulai")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_group_text(group, ani, "/tanya mulai")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_group_text(group, budi, "/tanya mulai")) == 200
     senders = [m.sender_id for m in fake_server.bot.received[before:]]
     assert senders == [f"wa:g:{group}:{ani}", f"wa:g:{group}:{budi}"]
     assert [m.text for m in fake_server.bot.received[before:]] == ["mulai", "mulai"]
     calls = wa_calls(api_stub)
     assert all(c.body["to"] == group and c.body["recipient_type"] == "group" for c in calls)
     bot = {"from": "15550783881", "id": message_id(calls[-1])}
-    whatsapp_post(fake_server.url, wa_group_text(group, ani, "081290000002", context=bot))
+    whatsapp_post(fake_server.url, stubs.wa_group_text(group, ani, "081290000002", context=bot))
     question = wa_calls(api_stub)[-1]
     assert question.body["type"] == "text"  # groups: no interactive buttons
-    assert wa_shown_text(question).endswith("Balas dengan angka:\n1. Ya\n2. Tidak")
+    assert stubs.wa_shown_text(question).endswith("Balas dengan angka:\n1. Ya\n2. Tidak")
     bot = {"from": "15550783881", "id": message_id(question)}
-    whatsapp_post(fake_server.url, wa_group_text(group, ani, "2", context=bot))
-    assert ticket_text("081290000002", "Tidak") in wa_shown_text(wa_calls(api_stub)[-1])
+    whatsapp_post(fake_server.url, stubs.wa_group_text(group, ani, "2", context=bot))
+    assert ticket_text("081290000002", "Tidak") in stubs.wa_shown_text(wa_calls(api_stub)[-1])
 
 
 def test_whatsapp_notifications_without_a_reply(
@@ -282,9 +272,9 @@ def test_whatsapp_notifications_without_a_reply(
     before = len(fake_server.bot.received)
     caplog.set_level(logging.INFO)
     for body in [
-        wa_reaction(user, "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI"),
-        wa_number_changed(user, "6281290000099"),
-        wa_failed_status(user),
+        stubs.wa_reaction(user, "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI"),
+        stubs.wa_number_changed(user, "6281290000099"),
+        stubs.wa_failed_status(user),
     ]:
         assert whatsapp_post(fake_server.url, body) == 200
     assert wa_calls(api_stub) == [] and received_since(fake_server, before) == []
@@ -299,8 +289,8 @@ def test_whatsapp_rate_limited_send_is_retried(
     user = f"62812900001{code % 100:02d}"
     api_stub.clear()
     api_stub.whatsapp_rate_limit(1, code)
-    assert whatsapp_post(fake_server.url, wa_text(user, "mulai")) == 200
-    texts = [wa_shown_text(c) for c in wa_calls(api_stub)]
+    assert whatsapp_post(fake_server.url, stubs.wa_text(user, "mulai")) == 200
+    texts = [stubs.wa_shown_text(c) for c in wa_calls(api_stub)]
     assert texts == [
         "Kasus: Pulsa belum masuk.",
         "Kasus: Pulsa belum masuk.",

@@ -12,22 +12,9 @@ import pytest
 import requests
 
 from channels.splitter import TELEGRAM_TEXT_LIMIT, utf16_len
+from tests.channels import stubs
 from tests.channels.fakebot import FakeServer, ticket_text
-from tests.channels.stubs import (
-    ApiCall,
-    ApiStub,
-    inline_buttons,
-    tg_bot_message,
-    tg_callback,
-    tg_chat,
-    tg_message,
-    tg_user,
-    wa_button_reply,
-    wa_reply_buttons,
-    wa_shown_text,
-    wa_signature,
-    wa_text,
-)
+from tests.channels.stubs import ApiCall, ApiStub
 from tests.channels.webhooks import (
     TG_BOT,
     TG_SECRET,
@@ -121,14 +108,16 @@ def test_a_failing_turn_gets_the_busy_answer_not_a_5xx(
     assert response.status_code == 200
     assert "sibuk" in response.json()[0]["text"]
     api_stub.clear()
-    private = tg_chat(6666, "private")
+    private = stubs.tg_chat(6666, "private")
     assert (
-        telegram_post(fake_server.url, tg_message(private, tg_user(6666, "Fajar"), "meledak"))
+        telegram_post(
+            fake_server.url, stubs.tg_message(private, stubs.tg_user(6666, "Fajar"), "meledak")
+        )
         == 200
     )
     assert "sibuk" in sent_to(api_stub)[-1].body["text"]
-    assert whatsapp_post(fake_server.url, wa_text("6281266667777", "meledak")) == 200
-    assert "sibuk" in wa_shown_text(wa_sent(api_stub, "6281266667777")[-1])
+    assert whatsapp_post(fake_server.url, stubs.wa_text("6281266667777", "meledak")) == 200
+    assert "sibuk" in stubs.wa_shown_text(wa_sent(api_stub, "6281266667777")[-1])
 
 
 def test_rest_health(fake_server: FakeServer) -> None:
@@ -192,9 +181,9 @@ def test_widget_only_serves_widget_conversations(fake_server: FakeServer, sender
 
 # -- Telegram ------------------------------------------------------------------------------
 
-GROUP = tg_chat(-1009876543210, "supergroup")
-ANI = tg_user(1111, "Ani")
-BUDI = tg_user(2222, "Budi")
+GROUP = stubs.tg_chat(-1009876543210, "supergroup")
+ANI = stubs.tg_user(1111, "Ani")
+BUDI = stubs.tg_user(2222, "Budi")
 
 
 def sent_to(stub: ApiStub) -> List[ApiCall]:
@@ -214,7 +203,7 @@ def test_telegram_wrong_or_missing_secret_is_403(
 ) -> None:
     api_stub.clear()
     before = len(fake_server.bot.received)
-    update = tg_message(tg_chat(1111, "private"), ANI, "mulai")
+    update = stubs.tg_message(stubs.tg_chat(1111, "private"), ANI, "mulai")
     assert telegram_post(fake_server.url, update, secret) == 403
     assert len(fake_server.bot.received) == before
     assert api_stub.calls == []
@@ -225,16 +214,18 @@ def test_telegram_two_agents_in_one_group_keep_their_own_forms(
 ) -> None:
     api_stub.clear()
     # not addressed to the bot: ignored
-    assert telegram_post(fake_server.url, tg_message(GROUP, ANI, "pagi semua")) == 200
+    assert telegram_post(fake_server.url, stubs.tg_message(GROUP, ANI, "pagi semua")) == 200
     assert sent_to(api_stub) == []
     # both agents start a case
     assert (
-        telegram_post(fake_server.url, tg_message(GROUP, ANI, "/tanya mulai kasus", command=True))
+        telegram_post(
+            fake_server.url, stubs.tg_message(GROUP, ANI, "/tanya mulai kasus", command=True)
+        )
         == 200
     )
     ani_question = sent_to(api_stub)[-1]
     assert ani_question.body["reply_markup"] == {"force_reply": True, "selective": True}
-    mention = tg_message(GROUP, BUDI, "mulai juga", mention=f"@{TG_BOT}")
+    mention = stubs.tg_message(GROUP, BUDI, "mulai juga", mention=f"@{TG_BOT}")
     assert telegram_post(fake_server.url, mention) == 200
     budi_question = sent_to(api_stub)[-1]
     assert budi_question.body["text"] == "Nomor MSISDN pelanggan?"
@@ -243,24 +234,26 @@ def test_telegram_two_agents_in_one_group_keep_their_own_forms(
         (BUDI, budi_question, "081322223333"),
         (ANI, ani_question, "081211112222"),
     ]:
-        reply = tg_message(GROUP, user, msisdn, reply_to=tg_bot_message(call, GROUP, TG_BOT))
+        reply = stubs.tg_message(
+            GROUP, user, msisdn, reply_to=stubs.tg_bot_message(call, GROUP, TG_BOT)
+        )
         assert telegram_post(fake_server.url, reply) == 200
     asked = sent_to(api_stub)
     budi_buttons, ani_buttons = asked[0], asked[1]
-    assert [b["text"] for b in inline_buttons(ani_buttons)] == ["Ya", "Tidak"]
+    assert [b["text"] for b in stubs.inline_buttons(ani_buttons)] == ["Ya", "Tidak"]
     # Budi presses Ani's button: refused, nothing reaches the bot
     before = len(fake_server.bot.received)
-    ani_yes = inline_buttons(ani_buttons)[0]["callback_data"]
-    ani_message = tg_bot_message(ani_buttons, GROUP, TG_BOT)
-    assert telegram_post(fake_server.url, tg_callback(BUDI, ani_message, ani_yes)) == 200
+    ani_yes = stubs.inline_buttons(ani_buttons)[0]["callback_data"]
+    ani_message = stubs.tg_bot_message(ani_buttons, GROUP, TG_BOT)
+    assert telegram_post(fake_server.url, stubs.tg_callback(BUDI, ani_message, ani_yes)) == 200
     refused = api_stub.take(lambda c: c.method == "answerCallbackQuery")
     assert refused[0].body["show_alert"] is True and "agen lain" in refused[0].body["text"]
     assert len(fake_server.bot.received) == before
     # each presses their own button
-    budi_no = inline_buttons(budi_buttons)[1]["callback_data"]
-    budi_message = tg_bot_message(budi_buttons, GROUP, TG_BOT)
-    assert telegram_post(fake_server.url, tg_callback(BUDI, budi_message, budi_no)) == 200
-    assert telegram_post(fake_server.url, tg_callback(ANI, ani_message, ani_yes)) == 200
+    budi_no = stubs.inline_buttons(budi_buttons)[1]["callback_data"]
+    budi_message = stubs.tg_bot_message(budi_buttons, GROUP, TG_BOT)
+    assert telegram_post(fake_server.url, stubs.tg_callback(BUDI, budi_message, budi_no)) == 200
+    assert telegram_post(fake_server.url, stubs.tg_callback(ANI, ani_message, ani_yes)) == 200
     results = sent_to(api_stub)
     assert ticket_text("081322223333", "Tidak") in results[0].body["text"]
     assert ticket_text("081211112222", "Ya") in results[1].body["text"]
@@ -275,9 +268,11 @@ def test_telegram_long_answer_is_split_with_the_ticket_whole(
     fake_server: FakeServer, api_stub: ApiStub
 ) -> None:
     api_stub.clear()
-    private = tg_chat(3333, "private")
+    private = stubs.tg_chat(3333, "private")
     assert (
-        telegram_post(fake_server.url, tg_message(private, tg_user(3333, "Citra"), "panjang"))
+        telegram_post(
+            fake_server.url, stubs.tg_message(private, stubs.tg_user(3333, "Citra"), "panjang")
+        )
         == 200
     )
     chunks = [c.body["text"] for c in sent_to(api_stub)]
@@ -288,27 +283,30 @@ def test_telegram_long_answer_is_split_with_the_ticket_whole(
 
 def test_telegram_help_buttons_with_long_titles(fake_server: FakeServer, api_stub: ApiStub) -> None:
     api_stub.clear()
-    private = tg_chat(4444, "private")
-    user = tg_user(4444, "Dedi")
-    assert telegram_post(fake_server.url, tg_message(private, user, "/start", command=True)) == 200
+    private = stubs.tg_chat(4444, "private")
+    user = stubs.tg_user(4444, "Dedi")
+    assert (
+        telegram_post(fake_server.url, stubs.tg_message(private, user, "/start", command=True))
+        == 200
+    )
     call = sent_to(api_stub)[-1]
-    labels = [b["text"] for b in inline_buttons(call)]
+    labels = [b["text"] for b in stubs.inline_buttons(call)]
     # Telegram's labels are not cut at WhatsApp's 20 characters
     assert labels[1] == "Bayar, nomor blm aktif"
-    data = inline_buttons(call)[1]["callback_data"]
+    data = stubs.inline_buttons(call)[1]["callback_data"]
     assert telegram_post(
-        fake_server.url, tg_callback(user, tg_bot_message(call, private, TG_BOT), data)
+        fake_server.url, stubs.tg_callback(user, stubs.tg_bot_message(call, private, TG_BOT), data)
     )
     assert fake_server.bot.received[-1].text == "/nomor_belum_aktif_setelah_bayar"
 
 
 def test_telegram_guard_and_non_text(fake_server: FakeServer, api_stub: ApiStub) -> None:
     api_stub.clear()
-    private = tg_chat(5555, "private")
-    user = tg_user(5555, "Eka")
+    private = stubs.tg_chat(5555, "private")
+    user = stubs.tg_user(5555, "Eka")
     before = len(fake_server.bot.received)
-    assert telegram_post(fake_server.url, tg_message(private, user, "x" * 3000)) == 200
-    sticker = tg_message(private, user, "")
+    assert telegram_post(fake_server.url, stubs.tg_message(private, user, "x" * 3000)) == 200
+    sticker = stubs.tg_message(private, user, "")
     del sticker["message"]["text"]
     sticker["message"]["sticker"] = {"file_id": "abc"}
     assert telegram_post(fake_server.url, sticker) == 200
@@ -347,13 +345,13 @@ def test_whatsapp_bad_signature_is_403(
 ) -> None:
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert whatsapp_post(fake_server.url, wa_text("6281200000009", "mulai"), secret) == 403
+    assert whatsapp_post(fake_server.url, stubs.wa_text("6281200000009", "mulai"), secret) == 403
     assert len(fake_server.bot.received) == before and api_stub.calls == []
 
 
 def test_whatsapp_tampered_body_is_403(fake_server: FakeServer) -> None:
-    raw = json.dumps(wa_text("6281200000009", "mulai")).encode()
-    signature = wa_signature(WA_SECRET, raw)
+    raw = json.dumps(stubs.wa_text("6281200000009", "mulai")).encode()
+    signature = stubs.wa_signature(WA_SECRET, raw)
     tampered = raw.replace(b"mulai", b"batal")
     response = requests.post(
         f"{fake_server.url}/webhooks/whatsapp/webhook",
@@ -369,22 +367,25 @@ def test_whatsapp_two_users_keep_their_own_forms(
 ) -> None:
     api_stub.clear()
     ani, budi = "6281211112222", "6281322223333"
-    assert whatsapp_post(fake_server.url, wa_text(ani, "mulai")) == 200
-    assert whatsapp_post(fake_server.url, wa_text(budi, "mulai")) == 200
-    assert wa_shown_text(wa_sent(api_stub, ani)[-1]) == "Nomor MSISDN pelanggan?"
-    assert whatsapp_post(fake_server.url, wa_text(budi, "081322223333")) == 200
-    assert whatsapp_post(fake_server.url, wa_text(ani, "081211112222")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_text(ani, "mulai")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_text(budi, "mulai")) == 200
+    assert stubs.wa_shown_text(wa_sent(api_stub, ani)[-1]) == "Nomor MSISDN pelanggan?"
+    assert whatsapp_post(fake_server.url, stubs.wa_text(budi, "081322223333")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_text(ani, "081211112222")) == 200
     ani_question = wa_sent(api_stub, ani)[-1]
     assert ani_question.body["type"] == "interactive"
-    ani_buttons = wa_reply_buttons(ani_question)
+    ani_buttons = stubs.wa_reply_buttons(ani_question)
     assert [b["title"] for b in ani_buttons] == ["Ya", "Tidak"]
     assert ani_question.headers["Authorization"] == f"Bearer {WA_TOKEN}"
     assert ani_question.path == "/v21.0/106540352242922/messages"
     # Budi answers with the number of the option, Ani with the reply button
-    assert whatsapp_post(fake_server.url, wa_text(budi, "2")) == 200
-    assert whatsapp_post(fake_server.url, wa_button_reply(ani, ani_buttons[0]["id"], "Ya")) == 200
-    assert ticket_text("081322223333", "Tidak") in wa_shown_text(wa_sent(api_stub, budi)[-1])
-    assert ticket_text("081211112222", "Ya") in wa_shown_text(wa_sent(api_stub, ani)[-1])
+    assert whatsapp_post(fake_server.url, stubs.wa_text(budi, "2")) == 200
+    assert (
+        whatsapp_post(fake_server.url, stubs.wa_button_reply(ani, ani_buttons[0]["id"], "Ya"))
+        == 200
+    )
+    assert ticket_text("081322223333", "Tidak") in stubs.wa_shown_text(wa_sent(api_stub, budi)[-1])
+    assert ticket_text("081211112222", "Ya") in stubs.wa_shown_text(wa_sent(api_stub, ani)[-1])
     received = fake_server.bot.received[-2:]
     assert [(m.sender_id, m.text) for m in received] == [
         (f"wa:{budi}", "/deny"),
@@ -396,16 +397,16 @@ def test_whatsapp_two_users_keep_their_own_forms(
 def test_whatsapp_many_options_are_numbered(fake_server: FakeServer, api_stub: ApiStub) -> None:
     api_stub.clear()
     user = "6281244445555"
-    assert whatsapp_post(fake_server.url, wa_text(user, "/help")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_text(user, "/help")) == 200
     listing = wa_sent(api_stub, user)[-1]
     assert listing.body["type"] == "text"
     assert "Balas dengan angka:\n1. Pulsa belum masuk\n2. Bayar, nomor blm aktif" in (
-        wa_shown_text(listing)
+        stubs.wa_shown_text(listing)
     )
-    assert whatsapp_post(fake_server.url, wa_text(user, "2")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_text(user, "2")) == 200
     assert fake_server.bot.received[-1].text == "/nomor_belum_aktif_setelah_bayar"
     # the options were for that answer only: a later "2" is just text
-    assert whatsapp_post(fake_server.url, wa_text(user, "2")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_text(user, "2")) == 200
     assert fake_server.bot.received[-1].text == "2"
 
 
@@ -414,17 +415,19 @@ def test_whatsapp_redelivery_is_ignored_and_non_text_answered(
 ) -> None:
     api_stub.clear()
     user = "6281255556666"
-    body = wa_text(user, "halo sekali")
+    body = stubs.wa_text(user, "halo sekali")
     before = len(fake_server.bot.received)
     assert whatsapp_post(fake_server.url, body) == 200
     assert whatsapp_post(fake_server.url, body) == 200  # same message id again
     assert len(fake_server.bot.received) == before + 1
-    image = wa_text(user, "")
+    image = stubs.wa_text(user, "")
     image["entry"][0]["changes"][0]["value"]["messages"][0].update(
         {"type": "image", "image": {"id": "1"}}
     )
     del image["entry"][0]["changes"][0]["value"]["messages"][0]["text"]
     assert whatsapp_post(fake_server.url, image) == 200
-    assert wa_shown_text(wa_sent(api_stub, user)[-1]) == "Maaf, saya hanya membaca pesan teks."
+    assert (
+        stubs.wa_shown_text(wa_sent(api_stub, user)[-1]) == "Maaf, saya hanya membaca pesan teks."
+    )
     status_only = {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}
     assert whatsapp_post(fake_server.url, status_only) == 200

@@ -17,20 +17,8 @@ import requests
 from channels.splitter import TELEGRAM_TEXT_LIMIT, WHATSAPP_TEXT_LIMIT, utf16_len
 from testkit.assistant import Servers
 from testkit.conversations import FINTECH, NON_FINTECH, SN
-from tests.channels.stubs import (
-    ApiCall,
-    ApiStub,
-    inline_buttons,
-    tg_bot_message,
-    tg_callback,
-    tg_chat,
-    tg_message,
-    tg_user,
-    wa_button_reply,
-    wa_reply_buttons,
-    wa_shown_text,
-    wa_text,
-)
+from tests.channels import stubs
+from tests.channels.stubs import ApiCall, ApiStub
 from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
 pytestmark = pytest.mark.servers
@@ -97,7 +85,7 @@ def test_rest_guard_and_bad_requests(channel_servers: Servers) -> None:
 
 # -- Telegram ------------------------------------------------------------------------------
 
-GROUP = tg_chat(-1001555000111, "supergroup")
+GROUP = stubs.tg_chat(-1001555000111, "supergroup")
 
 
 class TelegramAgent:
@@ -124,18 +112,18 @@ class TelegramAgent:
 
     def say(self, text: str) -> List[ApiCall]:
         if self.last_question is None:
-            return self.post(tg_message(GROUP, self.user, f"/tanya {text}", command=True))
-        bot_message = tg_bot_message(self.last_question, GROUP, TG_BOT)
-        return self.post(tg_message(GROUP, self.user, text, reply_to=bot_message))
+            return self.post(stubs.tg_message(GROUP, self.user, f"/tanya {text}", command=True))
+        bot_message = stubs.tg_bot_message(self.last_question, GROUP, TG_BOT)
+        return self.post(stubs.tg_message(GROUP, self.user, text, reply_to=bot_message))
 
     def press(self, payload: str) -> List[ApiCall]:
         assert self.last_question is not None
-        buttons = inline_buttons(self.last_question)
+        buttons = stubs.inline_buttons(self.last_question)
         title = TITLES[payload]
         matching = [b for b in buttons if b["text"] == title]
         assert matching, f"no button {payload} in {self.last_question.body}"
-        bot_message = tg_bot_message(self.last_question, GROUP, TG_BOT)
-        return self.post(tg_callback(self.user, bot_message, matching[0]["callback_data"]))
+        bot_message = stubs.tg_bot_message(self.last_question, GROUP, TG_BOT)
+        return self.post(stubs.tg_callback(self.user, bot_message, matching[0]["callback_data"]))
 
     def turn(self, text: str) -> List[ApiCall]:
         return self.press(text) if text in ("/affirm", "/deny") else self.say(text)
@@ -144,10 +132,13 @@ class TelegramAgent:
 def test_telegram_two_agents_in_one_group_fill_two_forms_at_once(
     channel_servers: Servers, api_stub: ApiStub
 ) -> None:
-    ani = TelegramAgent(channel_servers, api_stub, tg_user(700001, "Ani"))
-    budi = TelegramAgent(channel_servers, api_stub, tg_user(700002, "Budi"))
+    ani = TelegramAgent(channel_servers, api_stub, stubs.tg_user(700001, "Ani"))
+    budi = TelegramAgent(channel_servers, api_stub, stubs.tg_user(700002, "Budi"))
     # chatter in the group that does not address the bot is ignored
-    assert ani.post(tg_message(GROUP, tg_user(700003, "Citra"), "makan siang dulu ya")) == []
+    assert (
+        ani.post(stubs.tg_message(GROUP, stubs.tg_user(700003, "Citra"), "makan siang dulu ya"))
+        == []
+    )
     for step in range(max(len(FINTECH.turns), len(NON_FINTECH.turns))):
         for agent, case in ((ani, FINTECH.turns), (budi, NON_FINTECH.turns)):
             if step < len(case):
@@ -165,13 +156,17 @@ def test_telegram_two_agents_in_one_group_fill_two_forms_at_once(
         for call in answers:
             assert utf16_len(call.body["text"]) <= TELEGRAM_TEXT_LIMIT
     # the buttons of a check question were an inline keyboard
-    keyboards = [c for a in ani.answers for c in a if inline_buttons(c)]
-    assert keyboards and all(len(b["text"]) <= 20 for c in keyboards for b in inline_buttons(c))
+    keyboards = [c for a in ani.answers for c in a if stubs.inline_buttons(c)]
+    assert keyboards and all(
+        len(b["text"]) <= 20 for c in keyboards for b in stubs.inline_buttons(c)
+    )
 
 
 def test_telegram_bad_secret_is_403(channel_servers: Servers, api_stub: ApiStub) -> None:
     api_stub.clear()
-    update = tg_message(GROUP, tg_user(700009, "Eko"), "/tanya pulsa blm masuk", command=True)
+    update = stubs.tg_message(
+        GROUP, stubs.tg_user(700009, "Eko"), "/tanya pulsa blm masuk", command=True
+    )
     for secret in [None, "salah"]:
         assert telegram_post(channel_servers.base_url, update, secret) == 403
     assert [c for c in api_stub.calls if c.method == "sendMessage"] == []
@@ -189,22 +184,22 @@ class WhatsAppUser:
         """Types ``text``; "/affirm" / "/deny" answer the last question: with its reply
         button, or (``numbers``, or no reply buttons shown) with the option's number."""
         self.stub.clear()
-        body = wa_text(self.wa_id, text)
+        body = stubs.wa_text(self.wa_id, text)
         if text in ("/affirm", "/deny"):
             assert self.last, "no question to answer"
             question = self.last[-1]
-            buttons = wa_reply_buttons(question)
+            buttons = stubs.wa_reply_buttons(question)
             if buttons and not self.numbers:
                 reply = next(b for b in buttons if b["title"] == TITLES[text])
-                body = wa_button_reply(self.wa_id, reply["id"], reply["title"])
+                body = stubs.wa_button_reply(self.wa_id, reply["id"], reply["title"])
             elif buttons:
                 number = [b["title"] for b in buttons].index(TITLES[text]) + 1
-                body = wa_text(self.wa_id, str(number))
+                body = stubs.wa_text(self.wa_id, str(number))
             else:
                 title = "Ya" if text == "/affirm" else "Tidak"
-                found = re.search(rf"^(\d+)\. {title}$", wa_shown_text(question), re.M)
-                assert found, wa_shown_text(question)
-                body = wa_text(self.wa_id, found.group(1))
+                found = re.search(rf"^(\d+)\. {title}$", stubs.wa_shown_text(question), re.M)
+                assert found, stubs.wa_shown_text(question)
+                body = stubs.wa_text(self.wa_id, found.group(1))
         assert whatsapp_post(self.servers.base_url, body) == 200
         self.last = self.stub.take(lambda c: c.method == "messages")
         assert all(c.body["to"] == self.wa_id for c in self.last)
@@ -226,14 +221,14 @@ def test_whatsapp_two_users_keep_separate_conversations(
                 interactive_seen |= any(c.body["type"] == "interactive" for c in sent)
                 finals[user.wa_id] = sent
     assert interactive_seen  # yes/no questions were WhatsApp reply buttons
-    ani_text = "\n".join(wa_shown_text(c) for c in finals[ani.wa_id])
-    budi_text = "\n".join(wa_shown_text(c) for c in finals[budi.wa_id])
+    ani_text = "\n".join(stubs.wa_shown_text(c) for c in finals[ani.wa_id])
+    budi_text = "\n".join(stubs.wa_shown_text(c) for c in finals[budi.wa_id])
     assert ticket_fields(ani_text)["MSISDN"] == "081234567890"
     assert ticket_fields(budi_text)["MSISDN"] == "081311112222"
     assert ticket_fields(budi_text)["Serial Number"] == SN
     for calls in finals.values():
         for call in calls:
-            assert utf16_len(wa_shown_text(call)) <= WHATSAPP_TEXT_LIMIT
+            assert utf16_len(stubs.wa_shown_text(call)) <= WHATSAPP_TEXT_LIMIT
 
 
 def test_whatsapp_help_options_are_numbered_and_map_back(
@@ -241,17 +236,17 @@ def test_whatsapp_help_options_are_numbered_and_map_back(
 ) -> None:
     user = WhatsAppUser(channel_servers, api_stub, "6281234000003", numbers=True)
     sent = user.turn("/help")
-    listing = wa_shown_text(sent[-1])
+    listing = stubs.wa_shown_text(sent[-1])
     assert sent[-1].body["type"] == "text"
     match = re.search(r"^(\d+)\. Pulsa belum masuk$", listing, re.M)
     assert match, listing
-    answer = "\n".join(wa_shown_text(c) for c in user.turn(match.group(1)))
+    answer = "\n".join(stubs.wa_shown_text(c) for c in user.turn(match.group(1)))
     assert "Kasus:" in answer and "MSISDN" in answer  # the pulsa case started
 
 
 def test_whatsapp_bad_signature_is_403(channel_servers: Servers, api_stub: ApiStub) -> None:
     api_stub.clear()
-    body = wa_text("6281234000004", "pulsa blm masuk")
+    body = stubs.wa_text("6281234000004", "pulsa blm masuk")
     assert whatsapp_post(channel_servers.base_url, body, secret="salah") == 403
     assert whatsapp_post(channel_servers.base_url, body, secret=None) == 403
     assert api_stub.calls == []

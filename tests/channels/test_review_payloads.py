@@ -19,24 +19,15 @@ from typing import Any, Dict, Iterator, Optional
 import pytest
 
 from channels.state import MemoryState
+from tests.channels import stubs
 from tests.channels.fakebot import FakeServer
-from tests.channels.stubs import (
-    ApiStub,
-    inline_buttons,
-    tg_bot_message,
-    tg_callback,
-    tg_chat,
-    tg_message,
-    tg_user,
-    wa_text,
-    wa_value,
-)
+from tests.channels.stubs import ApiStub
 from tests.channels.test_connectors_http import sent_to, wa_sent
 from tests.channels.webhooks import TG_BOT, telegram_post, whatsapp_post
 
 
 def wa_unsupported(wa_id: str, kind: str, message_id: str) -> Dict[str, Any]:
-    return wa_value(
+    return stubs.wa_value(
         {
             "contacts": [{"profile": {"name": "Agen"}, "wa_id": wa_id}],
             "messages": [
@@ -82,7 +73,7 @@ def test_whatsapp_unsupported_content_is_still_answered(
     )
     (reply,) = wa_sent(api_stub, user)
     assert reply.body["text"]["body"] == "Maaf, saya hanya membaca pesan teks."
-    assert whatsapp_post(fake_server.url, wa_text(user, "masih jalan")) == 200
+    assert whatsapp_post(fake_server.url, stubs.wa_text(user, "masih jalan")) == 200
     assert fake_server.bot.received[-1].text == "masih jalan"
 
 
@@ -91,44 +82,44 @@ def test_telegram_answers_stay_in_the_forum_topic(
 ) -> None:
     """In a forum supergroup a send without ``message_thread_id`` lands in "General": every
     chunk of a long answer, and the question after a press, stays in the agent's topic."""
-    forum = {**tg_chat(-1001666000333, "supergroup"), "is_forum": True}
-    agent = tg_user(7101, "Gita")
+    forum = {**stubs.tg_chat(-1001666000333, "supergroup"), "is_forum": True}
+    agent = stubs.tg_user(7101, "Gita")
     api_stub.clear()
-    update = tg_message(forum, agent, "panjang", mention=f"@{TG_BOT}")
+    update = stubs.tg_message(forum, agent, "panjang", mention=f"@{TG_BOT}")
     update["message"].update({"message_thread_id": 42, "is_topic_message": True})
     assert telegram_post(fake_server.url, update) == 200
     chunks = sent_to(api_stub)
     assert len(chunks) >= 2
     assert [c.body.get("message_thread_id") for c in chunks] == [42] * len(chunks)
-    start = tg_message(forum, agent, "/tanya mulai", command=True)
+    start = stubs.tg_message(forum, agent, "/tanya mulai", command=True)
     start["message"].update({"message_thread_id": 42, "is_topic_message": True})
     assert telegram_post(fake_server.url, start) == 200
     question = sent_to(api_stub)[-1]
-    answer = tg_message(forum, agent, "081234567890")
+    answer = stubs.tg_message(forum, agent, "081234567890")
     answer["message"].update(
         {
             "message_thread_id": 42,
             "is_topic_message": True,
-            "reply_to_message": tg_bot_message(question, forum, TG_BOT),
+            "reply_to_message": stubs.tg_bot_message(question, forum, TG_BOT),
         }
     )
     assert telegram_post(fake_server.url, answer) == 200
     (keyboard,) = sent_to(api_stub)
     assert keyboard.body["message_thread_id"] == 42
     bot_message = {
-        **tg_bot_message(keyboard, forum, TG_BOT),
+        **stubs.tg_bot_message(keyboard, forum, TG_BOT),
         "message_thread_id": 42,
         "is_topic_message": True,
     }
-    data = inline_buttons(keyboard)[0]["callback_data"]
-    assert telegram_post(fake_server.url, tg_callback(agent, bot_message, data)) == 200
+    data = stubs.inline_buttons(keyboard)[0]["callback_data"]
+    assert telegram_post(fake_server.url, stubs.tg_callback(agent, bot_message, data)) == 200
     (result,) = sent_to(api_stub)
     assert result.body["message_thread_id"] == 42
     assert "Sudah cek saldo: Ya" in result.body["text"]
     # an ordinary (non-forum) group gets no thread id
-    group = tg_chat(-1001666000444, "supergroup")
+    group = stubs.tg_chat(-1001666000444, "supergroup")
     assert (
-        telegram_post(fake_server.url, tg_message(group, agent, "halo", mention=f"@{TG_BOT}"))
+        telegram_post(fake_server.url, stubs.tg_message(group, agent, "halo", mention=f"@{TG_BOT}"))
         == 200
     )
     assert "message_thread_id" not in sent_to(api_stub)[-1].body
@@ -153,8 +144,8 @@ async def test_telegram_button_press_of_an_unlisted_user_is_refused(
     connector = TelegramConnector("123:abc", "asisten_sop_bot", secret_token="s")
     connector.state._state = state
     connector.api = api = FakeApi()
-    removed = tg_user(98765433, "Lama")
-    private = tg_chat(98765433, "private")
+    removed = stubs.tg_user(98765433, "Lama")
+    private = stubs.tg_chat(98765433, "private")
     asked_before = TelegramOutput(api, Questions(state), chat_id=private["id"], owner=removed["id"])
     yes_no = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "payload": "/deny"}]
     await asked_before.send_response("s", {"text": "Sudah cek saldo?", "buttons": yes_no})
@@ -220,16 +211,18 @@ def test_chat_channels_answer_busy_when_the_channel_state_is_down(
     silence; nothing reaches the bot and the platforms get 200."""
     api_stub.clear()
     before = len(down_server.bot.received)
-    private = tg_chat(7301, "private")
-    agent = tg_user(7301, "Indah")
-    assert telegram_post(down_server.url, tg_message(private, agent, "pulsa blm masuk")) == 200
+    private = stubs.tg_chat(7301, "private")
+    agent = stubs.tg_user(7301, "Indah")
+    assert (
+        telegram_post(down_server.url, stubs.tg_message(private, agent, "pulsa blm masuk")) == 200
+    )
     (busy,) = sent_to(api_stub)
     assert busy.body["chat_id"] == 7301 and "sibuk" in busy.body["text"]
-    group = tg_chat(-1001666000777, "supergroup")
-    assert telegram_post(down_server.url, tg_message(group, agent, "rapat jam 3")) == 200
+    group = stubs.tg_chat(-1001666000777, "supergroup")
+    assert telegram_post(down_server.url, stubs.tg_message(group, agent, "rapat jam 3")) == 200
     assert sent_to(api_stub) == []  # not addressed: still silent
     user = "6281277770003"
-    assert whatsapp_post(down_server.url, wa_text(user, "pulsa blm masuk")) == 200
+    assert whatsapp_post(down_server.url, stubs.wa_text(user, "pulsa blm masuk")) == 200
     (wa_busy,) = wa_sent(api_stub, user)
     assert "sibuk" in wa_busy.body["text"]["body"]
     assert len(down_server.bot.received) == before

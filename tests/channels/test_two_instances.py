@@ -24,22 +24,8 @@ from testkit.assistant import ROOT, action_server, rasa_server, server_env
 from testkit.conversations import FINTECH
 from testkit.processes import ManagedProcess, free_port, wait_ready
 from testkit.stores import RunStores
-from tests.channels.stubs import (
-    ApiCall,
-    ApiStub,
-    inline_buttons,
-    tg_bot_message,
-    tg_callback,
-    tg_chat,
-    tg_message,
-    tg_user,
-    wa_button_reply,
-    wa_group_text,
-    wa_reply_buttons,
-    wa_shown_text,
-    wa_text,
-    wa_username_text,
-)
+from tests.channels import stubs
+from tests.channels.stubs import ApiCall, ApiStub
 from tests.channels.test_e2e_channels import TITLES, ticket_fields
 from tests.channels.webhooks import TG_BOT, channel_env, telegram_post, whatsapp_post
 
@@ -115,8 +101,8 @@ class TgAgent:
     """An agent in a private chat whose updates alternate between the two instances."""
 
     def __init__(self, pair: Pair, user_id: int) -> None:
-        self.pair, self.user = pair, tg_user(user_id, f"Agen{user_id}")
-        self.chat = tg_chat(user_id, "private")
+        self.pair, self.user = pair, stubs.tg_user(user_id, f"Agen{user_id}")
+        self.chat = stubs.tg_chat(user_id, "private")
         self.question: ApiCall | None = None
         self.turns = 0
 
@@ -124,19 +110,23 @@ class TgAgent:
         self.turns += 1
         tg_post(self.pair, self.turns % 2 if index is None else index, update)
         calls = tg_sent(self.pair.stub, self.chat["id"])
-        if calls and inline_buttons(calls[-1]):
+        if calls and stubs.inline_buttons(calls[-1]):
             self.question = calls[-1]
         return calls
 
     def press_update(self, title: str) -> Dict[str, Any]:
         assert self.question is not None
-        data = next(b["callback_data"] for b in inline_buttons(self.question) if b["text"] == title)
-        return tg_callback(self.user, tg_bot_message(self.question, self.chat, TG_BOT), data)
+        data = next(
+            b["callback_data"] for b in stubs.inline_buttons(self.question) if b["text"] == title
+        )
+        return stubs.tg_callback(
+            self.user, stubs.tg_bot_message(self.question, self.chat, TG_BOT), data
+        )
 
     def turn(self, text: str) -> List[ApiCall]:
         if text in TITLES:
             return self.send(self.press_update(TITLES[text]))
-        return self.send(tg_message(self.chat, self.user, text))
+        return self.send(stubs.tg_message(self.chat, self.user, text))
 
 
 def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair) -> None:
@@ -155,13 +145,13 @@ def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair)
     wa_id = "6281290001001"
     last: List[ApiCall] = []
     for n, text in enumerate(FINTECH.turns[:4]):
-        wa_post(pair, n % 2, wa_text(wa_id, text))
+        wa_post(pair, n % 2, stubs.wa_text(wa_id, text))
         last = wa_sent(pair.stub, "to", wa_id)
-    no = next(b for b in wa_reply_buttons(last[-1]) if b["title"] == "Tidak")
-    bodies = [wa_button_reply(wa_id, no["id"], "Tidak") for _ in range(2)]
+    no = next(b for b in stubs.wa_reply_buttons(last[-1]) if b["title"] == "Tidak")
+    bodies = [stubs.wa_button_reply(wa_id, no["id"], "Tidak") for _ in range(2)]
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda n: wa_post(pair, n, bodies[n]), [0, 1]))
-    shown = [wa_shown_text(c) for c in wa_sent(pair.stub, "to", wa_id)]
+    shown = [stubs.wa_shown_text(c) for c in wa_sent(pair.stub, "to", wa_id)]
     assert sum(s.startswith(STALE_REPLY) for s in shown) == 1
     # widget: a press on instance A, the same press again on instance B
     sender = f"w-{uuid.uuid4()}"
@@ -186,32 +176,34 @@ def test_double_press_on_both_instances_counts_once_in_every_channel(pair: Pair)
 
 def test_whatsapp_username_and_group_payloads(pair: Pair) -> None:
     bsuid = "ID.1502576394655843"
-    wa_post(pair, 0, wa_username_text(bsuid, FINTECH.turns[0]))
+    wa_post(pair, 0, stubs.wa_username_text(bsuid, FINTECH.turns[0]))
     calls = wa_sent(pair.stub, "recipient", bsuid)
-    assert calls and "MSISDN" in "\n".join(wa_shown_text(c) for c in calls)
-    wa_post(pair, 1, wa_username_text(bsuid, FINTECH.turns[1]))  # the other instance continues
+    assert calls and "MSISDN" in "\n".join(stubs.wa_shown_text(c) for c in calls)
+    wa_post(
+        pair, 1, stubs.wa_username_text(bsuid, FINTECH.turns[1])
+    )  # the other instance continues
     assert wa_sent(pair.stub, "recipient", bsuid)
     group, member = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD", "6281290001002"
-    wa_post(pair, 0, wa_group_text(group, member, "siang semua"))
+    wa_post(pair, 0, stubs.wa_group_text(group, member, "siang semua"))
     assert wa_sent(pair.stub, "to", group) == []
-    wa_post(pair, 1, wa_group_text(group, member, "/tanya " + FINTECH.turns[0]))
+    wa_post(pair, 1, stubs.wa_group_text(group, member, "/tanya " + FINTECH.turns[0]))
     calls = wa_sent(pair.stub, "to", group)
     assert calls and all(c.body["recipient_type"] == "group" for c in calls)
-    assert "MSISDN" in "\n".join(wa_shown_text(c) for c in calls)
+    assert "MSISDN" in "\n".join(stubs.wa_shown_text(c) for c in calls)
 
 
 def test_rate_limited_sends_are_retried_and_redelivery_skipped(pair: Pair) -> None:
     agent = TgAgent(pair, 920002)
     pair.stub.telegram_rate_limit(1, retry_after=1)
-    update = tg_message(agent.chat, agent.user, FINTECH.turns[0])
+    update = stubs.tg_message(agent.chat, agent.user, FINTECH.turns[0])
     calls = agent.send(update, 0)
     texts = [c.body["text"] for c in calls]
     assert len(texts) >= 2 and texts[0] == texts[1]  # the refused message, sent again
     assert agent.send(update, 1) == []  # the same update_id on the other instance: skipped
     wa_id = "6281290001003"
     pair.stub.whatsapp_rate_limit(1, 131056)
-    wa_post(pair, 1, wa_text(wa_id, FINTECH.turns[0]))
-    shown = [wa_shown_text(c) for c in wa_sent(pair.stub, "to", wa_id)]
+    wa_post(pair, 1, stubs.wa_text(wa_id, FINTECH.turns[0]))
+    shown = [stubs.wa_shown_text(c) for c in wa_sent(pair.stub, "to", wa_id)]
     assert len(shown) >= 2 and shown[0] == shown[1]
     assert "MSISDN" in shown[-1]
 
@@ -220,7 +212,7 @@ def test_telegram_start_mid_case_shows_help_and_keeps_the_case(pair: Pair) -> No
     agent = TgAgent(pair, 920004)
     for text in FINTECH.turns[:2]:
         agent.turn(text)
-    calls = agent.send(tg_message(agent.chat, agent.user, "/start", command=True))
+    calls = agent.send(stubs.tg_message(agent.chat, agent.user, "/start", command=True))
     texts = [c.body["text"] for c in calls]
     assert texts[0].startswith("Saya membantu menjalankan Pansol")
     assert len(texts) >= 2  # the case's question again: the case goes on
@@ -232,7 +224,7 @@ def test_telegram_start_mid_case_shows_help_and_keeps_the_case(pair: Pair) -> No
 def test_telegram_button_works_after_the_instance_that_sent_it_was_killed(pair: Pair) -> None:
     agent = TgAgent(pair, 920003)
     for text in FINTECH.turns[:4]:
-        agent.send(tg_message(agent.chat, agent.user, text), 0)  # everything on instance A
+        agent.send(stubs.tg_message(agent.chat, agent.user, text), 0)  # everything on instance A
     assert agent.question is not None and agent.question.body["text"]
     pair.rasa[0].kill9()
     for text in FINTECH.turns[4:]:
