@@ -65,9 +65,9 @@ def require_model(model: Path = MODEL) -> None:
         raise FileNotFoundError(f"{model} is missing: run `make train` first")
 
 
-def _argv(command: Sequence[str], python: Path) -> List[str]:
-    """``python ...`` is ``python``'s interpreter, ``rasa ...`` the rasa next to it."""
-    head = {"python": str(python), "rasa": str(python.parent / "rasa")}
+def _argv(command: Sequence[str]) -> List[str]:
+    """``python ...`` is this interpreter (the venv's), ``rasa ...`` the rasa next to it."""
+    head = {"python": str(PYTHON), "rasa": str(PYTHON.parent / "rasa")}
     return [head.get(command[0], command[0]), *command[1:]]
 
 
@@ -80,22 +80,14 @@ def action_server(
     command: Sequence[str] = ACTIONS_COMMAND,
     actions: str = "actions",
     logging_config: Optional[Path] = LOGGING_CONFIG,
-    python: Path = PYTHON,
 ) -> ManagedProcess:
-    argv = [*_argv(command, python), "--actions", actions, "--port", str(port)]
+    argv = [*_argv(command), "--actions", actions, "--port", str(port)]
     if logging_config is not None:
         # `python -m rasa_sdk` spells the flag with an underscore
         sdk = "rasa_sdk" in command
         argv += ["--logging-config_file" if sdk else "--logging-config-file", str(logging_config)]
-    return ManagedProcess(
-        name=f"actions:{port}",
-        argv=argv,
-        env=env,
-        log=log,
-        ready_url=f"http://127.0.0.1:{port}/health",
-        cwd=root,
-        ready_timeout=120,
-    )
+    ready = f"http://127.0.0.1:{port}/health"
+    return ManagedProcess(f"actions:{port}", argv, env, log, ready, cwd=root, ready_timeout=120)
 
 
 def rasa_server(
@@ -110,12 +102,11 @@ def rasa_server(
     root: Path = ROOT,
     command: Sequence[str] = RASA_COMMAND,
     logging_config: Optional[Path] = LOGGING_CONFIG,
-    python: Path = PYTHON,
 ) -> ManagedProcess:
     """``credentials``: None is the project's credentials.yml (REST, widget)."""
     require_model(model)
     argv = [
-        *_argv(command, python),
+        *_argv(command),
         "--model",
         str(model),
         "--endpoints",
@@ -131,14 +122,8 @@ def rasa_server(
         argv += ["--logging-config-file", str(logging_config)]
     if enable_api:
         argv.append("--enable-api")
-    return ManagedProcess(
-        name=f"rasa:{port}",
-        argv=argv,
-        env=env,
-        log=log,
-        ready_url=f"http://127.0.0.1:{port}/",
-        cwd=root,
-    )
+    # "/" answers once the model is loaded (Rasa loads it before the server listens)
+    return ManagedProcess(f"rasa:{port}", argv, env, log, f"http://127.0.0.1:{port}/", cwd=root)
 
 
 def write_endpoints(path: Path, config: Dict[str, Any]) -> Path:

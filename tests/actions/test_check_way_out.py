@@ -14,17 +14,7 @@ from actions.ask import CHECK_UNKNOWN_BUTTON, NO_VALUE_BUTTON, question_message
 from actions.common import registry
 from actions.forms import ValidateSopForm
 from tests.actions.conftest import make_tracker
-
-GOL_DELIVERY = {
-    "active_sop": "grapari_online",
-    "gol_case": "delivery_incident",
-    "email": "rina.s@contoh.id",
-    "order_id": "GOL7788123",
-    "event_time": "2026-11-10T13:15:00+07:00",
-    "delivery_type": "reguler",
-    "courier": "jne",
-    "check_gol_tombol_lanjut_tidak_muncul": False,
-}
+from tests.engine.helpers import GOL_DELIVERY
 
 
 def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:

@@ -213,6 +213,16 @@ def test_bad_period_is_400(args: Dict[str, Any], fragment: str) -> None:
     assert error.value.status == 400 and fragment in error.value.message
 
 
+def assert_auth(headers: Dict[str, str], status: Any) -> None:
+    """check_auth lets ``headers`` through (``status`` None) or refuses them with ``status``."""
+    if status is None:
+        check_auth(headers)
+        return
+    with pytest.raises(OpsError) as error:
+        check_auth(headers)
+    assert error.value.status == status
+
+
 @pytest.mark.parametrize(
     "env_token, header, status",
     [
@@ -229,12 +239,7 @@ def test_auth(monkeypatch: pytest.MonkeyPatch, env_token: str, header: str, stat
     monkeypatch.setenv("OPS_TOKEN", env_token)
     monkeypatch.delenv("AGENT_PROXY_SECRET", raising=False)
     headers = {"authorization": header} if header else {}
-    if status is None:
-        check_auth(headers)
-        return
-    with pytest.raises(OpsError) as error:
-        check_auth(headers)
-    assert error.value.status == status
+    assert_auth(headers, status)
 
 
 PROXY_SECRET = "s" * 32
@@ -269,12 +274,7 @@ def test_auth_by_the_proxy_identity_is_for_tls_only(
 ) -> None:
     monkeypatch.setenv("OPS_TOKEN", env_token)
     monkeypatch.setenv("AGENT_PROXY_SECRET", secret)
-    if status is None:
-        check_auth(headers)
-        return
-    with pytest.raises(OpsError) as error:
-        check_auth(headers)
-    assert error.value.status == status
+    assert_auth(headers, status)
 
 
 GOOD = {"sender": "agent1", "answer_id": "0123456789ab", "kind": "up"}

@@ -51,39 +51,31 @@ def servers_with_channels(workdir: Path, stub_url: str, **env: str) -> Servers:
     )
 
 
+Body = Optional[Dict[str, Any]]
+Secret = Optional[str]  # None: no secret header, no signature
+Raw = Optional[bytes]  # the body as sent, instead of ``update`` / ``body``
+
+
 def telegram_post(
-    base_url: str,
-    update: Optional[Dict[str, Any]] = None,
-    secret: Optional[str] = TG_SECRET,
-    raw: Optional[bytes] = None,
-    timeout: float = 120,
+    base_url: str, update: Body = None, secret: Secret = TG_SECRET, raw: Raw = None
 ) -> int:
     """Posts a Telegram update (or ``raw`` bytes) to the server at ``base_url`` with the
-    webhook's secret header (none when ``secret`` is None); returns the HTTP status."""
-    body = raw if raw is not None else json.dumps(update).encode()
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    response = requests.post(
-        f"{base_url}/webhooks/telegram/webhook", data=body, headers=headers, timeout=timeout
-    )
-    return response.status_code
+    webhook's secret header; returns the HTTP status."""
+    data = raw if raw is not None else json.dumps(update).encode()
+    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+    return _post(f"{base_url}/webhooks/telegram/webhook", data, headers)
 
 
 def whatsapp_post(
-    base_url: str,
-    body: Optional[Dict[str, Any]] = None,
-    secret: Optional[str] = WA_SECRET,
-    raw: Optional[bytes] = None,
-    timeout: float = 120,
+    base_url: str, body: Body = None, secret: Secret = WA_SECRET, raw: Raw = None
 ) -> int:
-    """Posts a WhatsApp webhook body (or ``raw`` bytes) signed with ``secret`` as Meta signs
-    it (unsigned when ``secret`` is None); returns the HTTP status."""
+    """Posts a WhatsApp webhook body (or ``raw`` bytes) to the server at ``base_url``, signed
+    with ``secret`` as Meta signs it; returns the HTTP status."""
     data = raw if raw is not None else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Hub-Signature-256"] = wa_signature(secret, data)
-    response = requests.post(
-        f"{base_url}/webhooks/whatsapp/webhook", data=data, headers=headers, timeout=timeout
-    )
-    return response.status_code
+    headers = {} if secret is None else {"X-Hub-Signature-256": wa_signature(secret, data)}
+    return _post(f"{base_url}/webhooks/whatsapp/webhook", data, headers)
+
+
+def _post(url: str, data: bytes, headers: Dict[str, str]) -> int:
+    headers = {"Content-Type": "application/json", **headers}
+    return requests.post(url, data=data, headers=headers, timeout=120).status_code

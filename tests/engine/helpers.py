@@ -9,6 +9,19 @@ from sop_engine.engine import SopResult
 
 WIB = ZoneInfo("Asia/Jakarta")  # the agents' zone: the tests' "now" is given in it
 
+# a GraPARI Online delivery incident up to its second check question (the engine tests and
+# the action tests of the check questions' way out)
+GOL_DELIVERY = {
+    "active_sop": "grapari_online",
+    "gol_case": "delivery_incident",
+    "email": "rina.s@contoh.id",
+    "order_id": "GOL7788123",
+    "event_time": "2026-11-10T13:15:00+07:00",
+    "delivery_type": "reguler",
+    "courier": "jne",
+    "check_gol_tombol_lanjut_tidak_muncul": False,
+}
+
 
 def as_result(outcome: Any) -> SopResult:
     """The engine's decision, which must be an answer (not a question) at this point."""

@@ -18,7 +18,7 @@ from sop_engine.render import result_payload, result_text
 from sop_engine.slot_values import NO_VALUE_HINT, check_not_known, validate_values
 from sop_engine.validators import other_kind_named
 
-from .helpers import WIB
+from .helpers import GOL_DELIVERY, WIB
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=WIB)
 REG = default_registry()
@@ -144,30 +144,31 @@ def test_page_expiry_is_judged_in_the_agents_zone() -> None:
 # ----------------------------------------------------------------------------- 2. open lists
 
 
-@pytest.mark.parametrize(
-    "channel", ["konter pulsa", "Alfamidi", "virtual account", "autodebet", "bayar di GraPARI"]
-)
-def test_recharge_channel_outside_the_list_is_grouped_non_fintech_and_noted(channel: str) -> None:
-    slots = {
+def pulsa_checked(
+    channel: str = "indomaret", serial_number: str = "0215123456789012345678901"
+) -> Dict[str, Any]:
+    """A pulsa case typed through to the end, every check question answered Tidak."""
+    return {
         **typed(PULSA, msisdn="081234567890", nominal="50rb", event_time="kemarin jam 3 sore"),
-        **typed(PULSA, channel=channel, serial_number="0215123456789012345678901"),
+        **typed(PULSA, channel=channel, serial_number=serial_number),
         "check_recharge_visible": False,
         "check_servo_used": False,
         "check_call_detail_updated": False,
     }
+
+
+@pytest.mark.parametrize(
+    "channel", ["konter pulsa", "Alfamidi", "virtual account", "autodebet", "bayar di GraPARI"]
+)
+def test_recharge_channel_outside_the_list_is_grouped_non_fintech_and_noted(channel: str) -> None:
+    slots = pulsa_checked(channel=channel)
     r = PULSA.evaluate(slots, NOW)
     assert branch(r) == "non_fintech"
     assert any("tidak ada di daftar" in w for w in r.warnings)
 
 
 def test_listed_channel_has_no_unlisted_note() -> None:
-    slots = {
-        **typed(PULSA, msisdn="081234567890", nominal="50rb", event_time="kemarin jam 3 sore"),
-        **typed(PULSA, channel="indomaret", serial_number="0215123456789012345678901"),
-        "check_recharge_visible": False,
-        "check_servo_used": False,
-        "check_call_detail_updated": False,
-    }
+    slots = pulsa_checked()
     r = PULSA.evaluate(slots, NOW)
     assert branch(r) == "non_fintech"
     assert not any("tidak ada di daftar" in w for w in r.warnings)
@@ -241,13 +242,7 @@ def test_other_kind_named(text: Any, kind: str, other: Any) -> None:
 
 
 def test_no_sn_ends_in_what_the_page_says_contact_the_seller() -> None:
-    slots = {
-        **typed(PULSA, msisdn="081234567890", nominal="50rb", event_time="kemarin jam 3 sore"),
-        **typed(PULSA, channel="indomaret", serial_number="pelanggan tidak punya SN"),
-        "check_recharge_visible": False,
-        "check_servo_used": False,
-        "check_call_detail_updated": False,
-    }
+    slots = pulsa_checked(serial_number="pelanggan tidak punya SN")
     r = PULSA.evaluate(slots, NOW)
     assert branch(r) == "sn_tidak_ada"
     assert "menghubungi penjual pulsanya" in " ".join(r.steps)
@@ -391,16 +386,7 @@ def test_unknown_hour_shows_the_known_day_not_an_invented_time_and_warns_once() 
 # --------------------------------------------------------------- check not known
 def test_an_unknown_check_answer_ends_in_konfirmasi_ke_tl_not_a_branch() -> None:
     engine = default_registry().by_id["grapari_online"]
-    slots = {
-        "gol_case": "delivery_incident",
-        "email": "rina.s@contoh.id",
-        "order_id": "GOL7788123",
-        "event_time": "2026-11-10T13:15:00+07:00",
-        "delivery_type": "reguler",
-        "courier": "jne",
-        "check_gol_tombol_lanjut_tidak_muncul": False,
-        "check_gol_diambil_kurir": NO_VALUE,
-    }
+    slots = {**GOL_DELIVERY, "check_gol_diambil_kurir": NO_VALUE}
     result = engine.evaluate(slots, datetime.fromisoformat("2026-11-22T10:00:00+07:00"))
     assert isinstance(result, SopResult)
     assert result.case_id == "grapari_online.tidak_tercakup"

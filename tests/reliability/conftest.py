@@ -181,21 +181,11 @@ def _spawn_production(workdir: Path, run_stores: RunStores) -> ProductionStack:
     endpoints = ROOT / "endpoints.production.yml"  # as shipped: env variables only
     actions = action_server(action_port, workdir / "actions.log", env)
     ports = [free_port(), free_port()]
+    # instance 1 checks the HTTP API's JWTs, instance 2 its token
+    logins = [{"RASA_JWT_SECRET": jwt_secret}, {"RASA_AUTH_TOKEN": token}]
     rasa = [
-        rasa_server(
-            ports[0],
-            endpoints,
-            workdir / "rasa1.log",
-            dict(env, RASA_JWT_SECRET=jwt_secret),
-            enable_api=True,
-        ),
-        rasa_server(
-            ports[1],
-            endpoints,
-            workdir / "rasa2.log",
-            dict(env, RASA_AUTH_TOKEN=token),
-            enable_api=True,
-        ),
+        rasa_server(port, endpoints, workdir / f"rasa{n}.log", {**env, **login}, enable_api=True)
+        for n, (port, login) in enumerate(zip(ports, logins, strict=True), start=1)
     ]
     actions.spawn()
     for server in rasa:

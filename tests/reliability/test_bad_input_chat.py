@@ -8,13 +8,12 @@ import json
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
-import requests
 
 from channels.telegram import sender_id as tg_sender
 from channels.whatsapp import sender_id as wa_sender
 from testkit.conversations import SN, pulsa_turns
-from tests.channels.stubs import tg_chat, tg_message, tg_user, wa_shown_text, wa_signature, wa_text
-from tests.channels.webhooks import TG_SECRET, WA_SECRET
+from tests.channels.stubs import tg_chat, tg_message, tg_user, wa_shown_text, wa_text
+from tests.channels.webhooks import telegram_post, whatsapp_post
 from tests.reliability.conftest import EmbeddedStack, Figures
 from tests.reliability.test_bad_input import REACHES_NLU
 
@@ -76,8 +75,6 @@ class Chat:
 
     def __init__(self, stack: EmbeddedStack, platform: str, number: int) -> None:
         self.stack, self.platform = stack, platform
-        base = f"http://127.0.0.1:{stack.rasa_port}/webhooks/{platform}/webhook"
-        self.url = base
         if platform == "telegram":
             self.chat, self.user = tg_chat(number, "private"), tg_user(number, "Agen")
             self.sender = tg_sender(number, number)
@@ -86,12 +83,8 @@ class Chat:
             self.sender = wa_sender(self.wa_id)
 
     def post_raw(self, raw: bytes) -> int:
-        if self.platform == "telegram":
-            headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
-        else:
-            headers = {"X-Hub-Signature-256": wa_signature(WA_SECRET, raw)}
-        headers["Content-Type"] = "application/json"
-        return requests.post(self.url, data=raw, headers=headers, timeout=120).status_code
+        post = telegram_post if self.platform == "telegram" else whatsapp_post
+        return post(f"http://127.0.0.1:{self.stack.rasa_port}", raw=raw)
 
     def _mine(self) -> Callable[[Any], bool]:
         if self.platform == "telegram":
