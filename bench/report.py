@@ -356,10 +356,11 @@ def write_markdown(results: Dict[str, Any], path: Path, plot_name: str, notes: s
         "the messages started in the measuring window; messages per second = messages "
         "answered in the window / its length.",
         "- This assistant: agents' cases through the SOP form to the SOP answer "
-        "(`bench/conversations.py`: the issue's Indomaret case, the GoPay-in-MyTelkomsel "
-        "case and an ATM case with an invalid SN first, 7–8 messages each), clock pinned "
-        "with `ASSISTANT_FIXED_NOW`; every conversation must end with the `sop_result` "
-        "payload. Stock bot: its greet / mood conversations (3–4 messages).",
+        "(`testkit/conversations.py`, shared with the tests: the issue's Indomaret case, the "
+        "GoPay-in-MyTelkomsel case and an ATM case with an invalid SN first, 7–8 messages "
+        "each), clock pinned with `ASSISTANT_FIXED_NOW`; every conversation must end with "
+        "the `sop_result` payload of its expected case and ticket fields. Stock bot: its "
+        "greet / mood conversations (3–4 messages).",
         "- RSS: VmRSS summed over the server's process tree, after the warm-up and after the "
         "10-client run. Ready: both servers started at once, until both answer HTTP.",
         "- Training: `rasa train --force` of each project, wall and CPU time.",
