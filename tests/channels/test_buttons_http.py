@@ -165,10 +165,8 @@ def test_telegram_question_that_never_arrived_is_asked_again(
     agent.say("mulai")
     api_stub.clear()
     api_stub.telegram_rate_limit(4, retry_after=1)  # every attempt of the question fails
-    assert (
-        telegram_post(fake_server.url, stubs.tg_message(agent.chat, agent.user, "081277778888"))
-        == 200
-    )
+    update = stubs.tg_message(agent.chat, agent.user, "081277778888")
+    assert telegram_post(fake_server.url, update) == 200
     assert len(sent(api_stub)) == 4
     before = len(fake_server.bot.received)
     again = agent.say("halo?")  # the agent never saw the question
@@ -196,9 +194,8 @@ def test_whatsapp_double_press_and_old_numbered_reply_are_refused(
     yes = stubs.wa_reply_buttons(question)[0]
     before = len(fake_server.bot.received)
     assert whatsapp_post(fake_server.url, stubs.wa_button_reply(user, yes["id"], "Ya")) == 200
-    assert (
-        whatsapp_post(fake_server.url, stubs.wa_button_reply(user, yes["id"], "Ya")) == 200
-    )  # double tap
+    body = stubs.wa_button_reply(user, yes["id"], "Ya")
+    assert whatsapp_post(fake_server.url, body) == 200  # double tap
     assert received_since(fake_server, before) == ["/affirm"]
     texts = [stubs.wa_shown_text(c) for c in wa_calls(api_stub)]
     assert ticket_text("081290000001", "Ya") in texts[0] and texts[1:] == [STALE_REPLY]
@@ -243,9 +240,8 @@ def test_whatsapp_group_messages_per_participant_only_when_addressed(
     ani, budi = "6281290000002", "6281290000003"
     api_stub.clear()
     before = len(fake_server.bot.received)
-    assert (
-        whatsapp_post(fake_server.url, stubs.wa_group_text(group, ani, "makan siang dulu")) == 200
-    )
+    body = stubs.wa_group_text(group, ani, "makan siang dulu")
+    assert whatsapp_post(fake_server.url, body) == 200
     assert wa_calls(api_stub) == [] and received_since(fake_server, before) == []
     assert whatsapp_post(fake_server.url, stubs.wa_group_text(group, ani, "/tanya mulai")) == 200
     assert whatsapp_post(fake_server.url, stubs.wa_group_text(group, budi, "/tanya mulai")) == 200

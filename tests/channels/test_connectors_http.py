@@ -109,12 +109,8 @@ def test_a_failing_turn_gets_the_busy_answer_not_a_5xx(
     assert "sibuk" in response.json()[0]["text"]
     api_stub.clear()
     private = stubs.tg_chat(6666, "private")
-    assert (
-        telegram_post(
-            fake_server.url, stubs.tg_message(private, stubs.tg_user(6666, "Fajar"), "meledak")
-        )
-        == 200
-    )
+    update = stubs.tg_message(private, stubs.tg_user(6666, "Fajar"), "meledak")
+    assert telegram_post(fake_server.url, update) == 200
     assert "sibuk" in sent_to(api_stub)[-1].body["text"]
     assert whatsapp_post(fake_server.url, stubs.wa_text("6281266667777", "meledak")) == 200
     assert "sibuk" in stubs.wa_shown_text(wa_sent(api_stub, "6281266667777")[-1])
@@ -217,12 +213,8 @@ def test_telegram_two_agents_in_one_group_keep_their_own_forms(
     assert telegram_post(fake_server.url, stubs.tg_message(GROUP, ANI, "pagi semua")) == 200
     assert sent_to(api_stub) == []
     # both agents start a case
-    assert (
-        telegram_post(
-            fake_server.url, stubs.tg_message(GROUP, ANI, "/tanya mulai kasus", command=True)
-        )
-        == 200
-    )
+    update = stubs.tg_message(GROUP, ANI, "/tanya mulai kasus", command=True)
+    assert telegram_post(fake_server.url, update) == 200
     ani_question = sent_to(api_stub)[-1]
     assert ani_question.body["reply_markup"] == {"force_reply": True, "selective": True}
     mention = stubs.tg_message(GROUP, BUDI, "mulai juga", mention=f"@{TG_BOT}")
@@ -269,12 +261,8 @@ def test_telegram_long_answer_is_split_with_the_ticket_whole(
 ) -> None:
     api_stub.clear()
     private = stubs.tg_chat(3333, "private")
-    assert (
-        telegram_post(
-            fake_server.url, stubs.tg_message(private, stubs.tg_user(3333, "Citra"), "panjang")
-        )
-        == 200
-    )
+    update = stubs.tg_message(private, stubs.tg_user(3333, "Citra"), "panjang")
+    assert telegram_post(fake_server.url, update) == 200
     chunks = [c.body["text"] for c in sent_to(api_stub)]
     assert len(chunks) >= 2
     assert all(utf16_len(c) <= TELEGRAM_TEXT_LIMIT for c in chunks)
@@ -285,10 +273,8 @@ def test_telegram_help_buttons_with_long_titles(fake_server: FakeServer, api_stu
     api_stub.clear()
     private = stubs.tg_chat(4444, "private")
     user = stubs.tg_user(4444, "Dedi")
-    assert (
-        telegram_post(fake_server.url, stubs.tg_message(private, user, "/start", command=True))
-        == 200
-    )
+    update = stubs.tg_message(private, user, "/start", command=True)
+    assert telegram_post(fake_server.url, update) == 200
     call = sent_to(api_stub)[-1]
     labels = [b["text"] for b in stubs.inline_buttons(call)]
     # Telegram's labels are not cut at WhatsApp's 20 characters
@@ -380,10 +366,8 @@ def test_whatsapp_two_users_keep_their_own_forms(
     assert ani_question.path == "/v21.0/106540352242922/messages"
     # Budi answers with the number of the option, Ani with the reply button
     assert whatsapp_post(fake_server.url, stubs.wa_text(budi, "2")) == 200
-    assert (
-        whatsapp_post(fake_server.url, stubs.wa_button_reply(ani, ani_buttons[0]["id"], "Ya"))
-        == 200
-    )
+    body = stubs.wa_button_reply(ani, ani_buttons[0]["id"], "Ya")
+    assert whatsapp_post(fake_server.url, body) == 200
     assert ticket_text("081322223333", "Tidak") in stubs.wa_shown_text(wa_sent(api_stub, budi)[-1])
     assert ticket_text("081211112222", "Ya") in stubs.wa_shown_text(wa_sent(api_stub, ani)[-1])
     received = fake_server.bot.received[-2:]
@@ -426,8 +410,7 @@ def test_whatsapp_redelivery_is_ignored_and_non_text_answered(
     )
     del image["entry"][0]["changes"][0]["value"]["messages"][0]["text"]
     assert whatsapp_post(fake_server.url, image) == 200
-    assert (
-        stubs.wa_shown_text(wa_sent(api_stub, user)[-1]) == "Maaf, saya hanya membaca pesan teks."
-    )
+    answer = stubs.wa_shown_text(wa_sent(api_stub, user)[-1])
+    assert answer == "Maaf, saya hanya membaca pesan teks."
     status_only = {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}
     assert whatsapp_post(fake_server.url, status_only) == 200

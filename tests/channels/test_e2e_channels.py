@@ -135,10 +135,8 @@ def test_telegram_two_agents_in_one_group_fill_two_forms_at_once(
     ani = TelegramAgent(channel_servers, api_stub, stubs.tg_user(700001, "Ani"))
     budi = TelegramAgent(channel_servers, api_stub, stubs.tg_user(700002, "Budi"))
     # chatter in the group that does not address the bot is ignored
-    assert (
-        ani.post(stubs.tg_message(GROUP, stubs.tg_user(700003, "Citra"), "makan siang dulu ya"))
-        == []
-    )
+    chatter = stubs.tg_message(GROUP, stubs.tg_user(700003, "Citra"), "makan siang dulu ya")
+    assert ani.post(chatter) == []
     for step in range(max(len(FINTECH.turns), len(NON_FINTECH.turns))):
         for agent, case in ((ani, FINTECH.turns), (budi, NON_FINTECH.turns)):
             if step < len(case):

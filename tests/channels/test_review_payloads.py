@@ -68,9 +68,8 @@ def test_whatsapp_unsupported_content_is_still_answered(
 ) -> None:
     user = "6281277770002"
     api_stub.clear()
-    assert (
-        whatsapp_post(fake_server.url, wa_unsupported(user, "location", "wamid.unsup.loc")) == 200
-    )
+    body = wa_unsupported(user, "location", "wamid.unsup.loc")
+    assert whatsapp_post(fake_server.url, body) == 200
     (reply,) = wa_sent(api_stub, user)
     assert reply.body["text"]["body"] == "Maaf, saya hanya membaca pesan teks."
     assert whatsapp_post(fake_server.url, stubs.wa_text(user, "masih jalan")) == 200
@@ -118,10 +117,8 @@ def test_telegram_answers_stay_in_the_forum_topic(
     assert "Sudah cek saldo: Ya" in result.body["text"]
     # an ordinary (non-forum) group gets no thread id
     group = stubs.tg_chat(-1001666000444, "supergroup")
-    assert (
-        telegram_post(fake_server.url, stubs.tg_message(group, agent, "halo", mention=f"@{TG_BOT}"))
-        == 200
-    )
+    update = stubs.tg_message(group, agent, "halo", mention=f"@{TG_BOT}")
+    assert telegram_post(fake_server.url, update) == 200
     assert "message_thread_id" not in sent_to(api_stub)[-1].body
 
 
@@ -213,9 +210,8 @@ def test_chat_channels_answer_busy_when_the_channel_state_is_down(
     before = len(down_server.bot.received)
     private = stubs.tg_chat(7301, "private")
     agent = stubs.tg_user(7301, "Indah")
-    assert (
-        telegram_post(down_server.url, stubs.tg_message(private, agent, "pulsa blm masuk")) == 200
-    )
+    update = stubs.tg_message(private, agent, "pulsa blm masuk")
+    assert telegram_post(down_server.url, update) == 200
     (busy,) = sent_to(api_stub)
     assert busy.body["chat_id"] == 7301 and "sibuk" in busy.body["text"]
     group = stubs.tg_chat(-1001666000777, "supergroup")
