@@ -124,11 +124,14 @@ def _redis(number: int) -> Any:
     return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=number)
 
 
+CLAIM_KEY = "testkit:claim"  # the marker of a claimed Redis db number
+
+
 def claim_redis_db() -> int:
     """A Redis db number (1-15) that is empty now; a marker key claims it for this run."""
     for number in range(15, 0, -1):
         client = _redis(number)
-        if client.dbsize() == 0 and client.set("testkit:claim", "1", nx=True, ex=3600):
+        if client.dbsize() == 0 and client.set(CLAIM_KEY, "1", nx=True, ex=3600):
             return number
     raise RuntimeError(f"no empty Redis db among 1-15 at {REDIS_HOST}:{REDIS_PORT}")
 

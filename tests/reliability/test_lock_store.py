@@ -74,7 +74,7 @@ def test_two_lock_stores_never_run_two_turns_at_once(redis_db: int, figures: Fig
     assert not errors, errors
     assert state["turns"] == 2 * TURNS_PER_INSTANCE
     assert state["max_inside"] == 1
-    assert list(stores.redis_keys(redis_db)) in ([], ["reliability:claim"])  # no lock left behind
+    assert list(stores.redis_keys(redis_db)) in ([], [stores.CLAIM_KEY])  # no lock left
     figures.record(
         "lock_store_two_instances",
         turns=2 * TURNS_PER_INSTANCE,
