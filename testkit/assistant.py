@@ -196,7 +196,8 @@ class Servers:
         """Starts both servers at once (as run.sh does) and waits until both answer; stops
         them again when one of them does not come up."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "tracker.db").unlink(missing_ok=True)
+        for store in ("tracker.db", "events.db"):  # a run starts with empty stores
+            (self.workdir / store).unlink(missing_ok=True)
         endpoints = self.endpoints or embedded_endpoints(
             self.workdir,
             f"http://127.0.0.1:{self.action_port}/webhook",
