@@ -183,6 +183,55 @@ def normalizer() -> SlangNormalizer:
     return SlangNormalizer.from_file(SLANG_PATH)
 
 
+def load_phrases(path: Optional[Path] = None) -> Dict[str, str]:
+    """The ``phrases`` of slang.yaml: several words that mean one ("baru saja" -> "tadi")."""
+    data = yaml.safe_load(Path(path or SLANG_PATH).read_text(encoding="utf-8")) or {}
+    phrases = {}
+    for key, value in (data.get("phrases") or {}).items():
+        words_of_key = str(key).lower().split()
+        if len(words_of_key) < 2 or not str(value).strip():
+            raise ValueError(f"slang phrase {key!r}: needs two words or more and a value")
+        phrases[" ".join(words_of_key)] = str(value).lower()
+    return phrases
+
+
+@dataclass(frozen=True)
+class SpellingRewriter:
+    """Rewrites, in a lower-case text, the spellings of a set of words to their normal form."""
+
+    tokens: Optional[re.Pattern[str]]
+    table: Mapping[str, str]
+    phrases: Tuple[Tuple[re.Pattern[str], str], ...]
+
+    def __call__(self, text: str) -> str:
+        if self.tokens is not None:
+            text = self.tokens.sub(lambda m: self.table[m.group(0)], text)
+        for pattern, value in self.phrases:
+            text = pattern.sub(value, text)
+        return text
+
+
+@functools.lru_cache(maxsize=8)
+def spelling_rewriter(targets: FrozenSet[str]) -> SpellingRewriter:
+    """The slang.yaml spellings (words, then phrases) of every word in ``targets``.
+
+    For text-level parsers with a grammar of their own (sop_engine/timeparse.py): they name
+    the words their grammar knows; how agents spell those words comes from the one table.
+    """
+    slang, _stems = load_slang(SLANG_PATH)
+    table = {k: v for k, v in slang.items() if v in targets and k != v}
+    tokens = None
+    if table:
+        alternation = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+        tokens = re.compile(rf"\b(?:{alternation})\b")
+    phrases = tuple(
+        (re.compile(r"\b" + r"\s+".join(re.escape(w) for w in phrase.split()) + r"\b"), value)
+        for phrase, value in sorted(load_phrases().items(), key=lambda kv: -len(kv[0]))
+        if value in targets
+    )
+    return SpellingRewriter(tokens, table, phrases)
+
+
 _NON_WORD = re.compile(r"[^a-z0-9&]+")
 
 
