@@ -325,6 +325,37 @@ def vocabulary() -> Vocabulary:
     )
 
 
+# digits typed for the letters they look like, in a word that has letters: "0v0", "g0pay"
+_LOOKALIKE_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s"}
+_LOOKALIKES = re.compile(r"^(?=.*[a-z])[a-z0-9]*[0-9][a-z0-9]*$")
+
+
+def _unlookalike(match: re.Match[str]) -> str:
+    return "".join(_LOOKALIKE_DIGITS.get(ch, ch) for ch in match.group(0))
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one edit: one letter inserted, deleted or
+    replaced, or two neighbouring letters swapped (optimal string alignment distance 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(shorter) and shorter[i] == longer[i]:
+        i += 1
+    return shorter[i:] == longer[i + 1 :]
+
+
 class Matcher:
     """Finds canonical values of a term list in free text, in order of appearance."""
 
@@ -360,6 +391,38 @@ class Matcher:
             if value not in found:
                 found.append(value)
         return found
+
+    def find_misspelled(self, text: str, min_length: int = 6) -> List[str]:
+        """Values named with one typo ("kredifo", "jenuis"), digits for letters ("0v0") or a
+        one-word name split in two ("link aja"): one edit (a letter added, dropped, changed,
+        or two swapped) from a one-word synonym of ``min_length`` letters or more."""
+        tokens = words(text, self._slang).split()
+        candidates = list(tokens) + [a + b for a, b in zip(tokens, tokens[1:], strict=False)]
+        found: List[str] = []
+        for token in candidates:
+            plain = _LOOKALIKES.sub(_unlookalike, token)
+            if token in self._by_key:
+                # a key typed as it is: the extractors' business; two words joined: a split name
+                value = self._by_key[token] if token not in tokens else None
+            elif plain != token and plain in self._by_key and len(plain) >= 3:
+                value = self._by_key[plain]
+            else:
+                value = self._nearest_key(plain, min_length)
+            if value is not None and value not in found:
+                found.append(value)
+        return found
+
+    def _nearest_key(self, token: str, min_length: int) -> Optional[str]:
+        if len(token) < min_length - 1 or not token.isalpha():
+            return None
+        values = {
+            self._by_key[key]
+            for key in self.single_words
+            if len(key) >= min_length
+            and abs(len(key) - len(token)) <= 1
+            and one_edit_apart(token, key)
+        }
+        return values.pop() if len(values) == 1 else None
 
     def lookup(self, key: str) -> str:
         return self._by_key[key]
