@@ -7,14 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, List, Optional
 
-from sop_engine.kinds.base import (
-    Invalid,
-    SlotKind,
-    Valid,
-    ValidationResult,
-    prepare,
-    without_now,
-)
+from sop_engine.kinds.base import Invalid, SlotKind, Valid, ValidationResult, prepare, without_now
 
 NOUN = "nomor MSISDN"
 

@@ -6,14 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, List, Optional, Sequence
 
-from sop_engine.kinds.base import (
-    Invalid,
-    SlotKind,
-    Valid,
-    ValidationResult,
-    prepare,
-    without_now,
-)
+from sop_engine.kinds.base import Invalid, SlotKind, Valid, ValidationResult, prepare, without_now
 
 NOUN = "nominal isi ulang"
 

@@ -5,14 +5,7 @@ from __future__ import annotations
 import re
 from typing import List
 
-from sop_engine.kinds.base import (
-    Invalid,
-    SlotKind,
-    Valid,
-    ValidationResult,
-    prepare,
-    without_now,
-)
+from sop_engine.kinds.base import Invalid, SlotKind, Valid, ValidationResult, prepare, without_now
 
 NOUN = "serial number (SN)"
 
