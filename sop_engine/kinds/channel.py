@@ -12,7 +12,6 @@ import difflib
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 from sop_engine import normaliser
-from sop_engine.kinds import payment_method
 from sop_engine.kinds.base import (
     Given,
     Invalid,
@@ -24,6 +23,7 @@ from sop_engine.kinds.base import (
     without_now,
 )
 from sop_engine.kinds.listed import is_time_text, looks_like_a_name
+from sop_engine.kinds.payment_method import KIND as PAYMENT_METHOD
 
 NOUN = "channel"
 _APP = "mytelkomsel"  # the operator's own app, where a payment method is chosen
@@ -114,8 +114,8 @@ class Channel(SlotKind):
         if not payment:
             return out
         for spec in given.sop.slots:
-            if given.kinds.get(spec.name) is payment_method.KIND:
-                checked = payment_method.KIND.validate_value(payment, given.now, spec.buttons)
+            if given.kinds.get(spec.name) is PAYMENT_METHOD:
+                checked = PAYMENT_METHOD.validate_value(payment, given.now, spec.buttons)
                 out[spec.name] = checked.value if isinstance(checked, Valid) else None
         return out
 

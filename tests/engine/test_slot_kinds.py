@@ -15,6 +15,7 @@ import pytest
 from sop_engine import kinds
 from sop_engine.kinds.base import Given, SlotKind, Valid
 from sop_engine.loader import default_registry
+from tests.unit.test_layering import _cycle
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS_DIR = ROOT / "sop_engine" / "kinds"
@@ -92,6 +93,25 @@ def test_every_kind_is_one_module_registered_once() -> None:
     assert sorted(modules) == kinds.names()
     for name, kind in kinds.KINDS.items():
         assert modules[name] is kind  # the registered object is the module's own
+
+
+def test_kind_modules_import_neither_the_registry_nor_each_other_in_a_cycle() -> None:
+    # kinds/__init__.py imports every kind module: a kind that needs another kind imports
+    # that kind's module, never the registry
+    modules = {p.stem for p in KINDS_DIR.glob("*.py")}
+    graph: Dict[str, Set[str]] = {}
+    for path in sorted(KINDS_DIR.glob("*.py")):
+        edges: Set[str] = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.ImportFrom) or node.module is None:
+                continue
+            if node.module == "sop_engine.kinds":
+                edges |= {a.name if a.name in modules else "__init__" for a in node.names}
+            elif node.module.startswith("sop_engine.kinds."):
+                edges.add(node.module.rsplit(".", 1)[1])
+        graph[path.stem] = edges - {path.stem}
+    assert [m for m, edges in graph.items() if m != "__init__" and "__init__" in edges] == []
+    assert _cycle(graph) == []
 
 
 def test_every_kind_names_its_value_in_indonesian() -> None:
