@@ -1,7 +1,8 @@
 """The project's one Indonesian normaliser: slang, vocabulary matching, canonical values.
 
 Shared by the NLU pipeline (the tokenizer's lemmas and the canonical-value component after the
-entity extractors, both in nlu_components/) and by the form validators (sop_engine/validators.py).
+entity extractors, both in nlu_components/) and by the form validators (the slot kinds,
+sop_engine/kinds/).
 Pure Python: never imports Rasa.
 
 * ``sop_engine/slang.yaml`` is the single slang / abbreviation table ("udh" -> "sudah",
@@ -609,7 +610,7 @@ def labelled_identifiers(text: str) -> List[Tuple[str, int, int]]:
     return found
 
 
-# shortest letters+digits of each identifier the validators accept (sop_engine/validators.py)
+# shortest letters+digits of each identifier the validators accept (sop_engine/kinds/)
 _MIN_IDENTIFIER_LENGTH = {"sid": 6, "account_number": 5, "order_id": 6, "transaction_id": 8}
 
 
