@@ -16,7 +16,7 @@ credentials file that does not list it (:func:`assistant_runtime.__main__.main`)
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
@@ -31,13 +31,11 @@ async def _protect_logging(app: Any, loop: Any) -> None:
 
 
 class RuntimeRoutes(InputChannel):
+    """No settings (an empty section in credentials*.yml); receives no messages."""
+
     @classmethod
     def name(cls) -> str:
         return "runtime_routes"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        return cls()
 
     def url_prefix(self) -> str:
         return "/"

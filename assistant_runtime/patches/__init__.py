@@ -6,22 +6,14 @@ the source it was written against. The rules of this package:
 
 * :mod:`.registry` lists every replaced Rasa attribute (name, target, why, the test proving
   it answers as stock Rasa does, the SHA-256 of the Rasa source) and pins the Rasa version;
-* one module per concern, each with ``INSTALLERS`` (patch name -> installer):
-
-  ====================== ====================================================================
-  :mod:`.action_calls`   a failed or slow action server call: timeout, busy answer, turn undone
-  :mod:`.agent_turn`     one truth per turn: resends, a store failure answered busy alone
-  :mod:`.store_loading`  strict tracker store not wrapped into the fail-safe one; bad ``type``
-  :mod:`.response_validation` action server answers validated with a schema checked once
-  :mod:`.http_session`   kept-alive HTTP sessions to the action server
-  :mod:`.form_mappings`  the form's unique entity mappings computed once per domain
-  :mod:`.model_loading`  TensorFlow models loaded without a training step
-  :mod:`.sql_tracker_store` leaner SQL reads and writes, SQLite in WAL mode
-  :mod:`.event_types`    event classes looked up by name in a dictionary
-  :mod:`.graph_runner`   the model graph run in a fixed order instead of through dask
-  :mod:`.slot_copy`      slots copied without ``copy.copy``'s generic path
-  ====================== ====================================================================
-
+* one module per concern, each with ``INSTALLERS`` (patch name -> installer). Failure
+  handling, always installed: :mod:`.action_calls` (a failed or slow action server call:
+  timeout, busy answer, turn undone), :mod:`.agent_turn` (one truth per turn: resends, a
+  store failure answered busy alone), :mod:`.store_loading` (the strict tracker store not
+  wrapped into the fail-safe one, a ``type`` that cannot be imported). Speed, same answers,
+  selected by ``ASSISTANT_SPEEDUPS``: :mod:`.response_validation`, :mod:`.http_session`,
+  :mod:`.form_mappings`, :mod:`.model_loading`, :mod:`.sql_tracker_store`,
+  :mod:`.event_types`, :mod:`.graph_runner`, :mod:`.slot_copy`;
 * :mod:`.book` is the one bookkeeping: every replacement is recorded under its patch's name,
   so :func:`uninstall` puts Rasa back as it was;
 * only the server entry point (``python -m assistant_runtime``) calls :func:`install`, after

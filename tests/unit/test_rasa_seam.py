@@ -155,6 +155,39 @@ def test_assistant_speedups_selects_the_speed_patches_only() -> None:
     ]
 
 
+def test_only_the_package_itself_imports_its_concern_modules() -> None:
+    """Outside the package, code uses install/uninstall of the package; tests and the
+    in-process benchmark may reach into a concern module."""
+    concerns = {p.module for p in PATCHES}
+    found = []
+    tops = [d for d in ROOT.iterdir() if d.is_dir() and not d.name.startswith(".")]
+    for path in sorted(
+        p for d in tops if d.name not in ("tests", "bench") for p in d.rglob("*.py")
+    ):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("assistant_runtime/patches/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            found += [f"{relative}:{node.lineno} {m}" for m in modules if m in concerns]
+    assert found == []
+
+
+def test_importing_the_package_imports_no_rasa() -> None:
+    # the entry point reads the pinned version before anything of Rasa is imported
+    code = (
+        "import sys, assistant_runtime.patches\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rasa'))"
+    )
+    result = _run(code)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "[]"
+
+
 _BUILD_STORES = """
 import sys, tempfile
 from pathlib import Path
