@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sop_engine import normaliser, validators
+from sop_engine import normaliser
 from sop_engine.normaliser import Canonical, canonical, identifier_entity, mask_text, words
 
 
 def test_one_slang_table_for_tokenizer_and_validators():
     vocab = yaml.safe_load(normaliser.VOCABULARY_PATH.read_text(encoding="utf-8"))
     assert "slang" not in vocab  # the table lives in sop_engine/slang.yaml only
-    assert validators.vocabulary().slang == normaliser.normalizer().slang
+    assert normaliser.vocabulary().slang == normaliser.normalizer().slang
     from nlu_components.indonesian_tokenizer import DEFAULT_SLANG_FILE
 
     assert DEFAULT_SLANG_FILE == normaliser.SLANG_PATH
@@ -105,3 +105,39 @@ def test_mask_text(text: str, expected: str):
 )
 def test_identifier_too_short(entity: str, value: str, short: bool):
     assert normaliser.identifier_too_short(entity, value) is short
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("kredifo", "kredivo", True),  # replaced
+        ("lnkaja", "linkaja", True),  # dropped
+        ("jenniuss", "jenius", False),  # two added
+        ("jenuis", "jenius", True),  # swapped
+        ("shopee", "shopee", False),  # equal: not a typo
+        ("", "a", True),
+        ("", "", False),
+        ("abc", "cba", False),
+    ],
+)
+def test_one_edit_apart(a: str, b: str, expected: bool):
+    assert normaliser.one_edit_apart(a, b) is expected
+    assert normaliser.one_edit_apart(b, a) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pake kredifo", ["kredivo"]),
+        ("saldo 0V0 tp", ["ovo"]),
+        ("link aja", ["linkaja"]),
+        ("alfamrat lalu jenuis", ["alfamart", "jenius"]),
+        ("gopay", []),  # spelt right: the extractors' business
+        ("tagihan", []),
+        ("", []),
+        ("<script>alert(1)</script>", []),
+        ("x" * 10_000, []),
+    ],
+)
+def test_find_misspelled_channel(text: str, expected: list):
+    assert normaliser.matcher("channels").find_misspelled(text) == expected
