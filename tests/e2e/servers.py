@@ -81,7 +81,7 @@ class Servers:
         config = yaml.safe_load((self.root / "endpoints.yml").read_text(encoding="utf-8"))
         config["action_endpoint"]["url"] = f"http://127.0.0.1:{self.action_port}/webhook"
         config["tracker_store"]["db"] = str(self.workdir / "tracker.db")
-        if (config.get("event_broker") or {}).get("type") == "sql":
+        if (config.get("event_broker") or {}).get("dialect") == "sqlite":
             config["event_broker"]["db"] = str(self.workdir / "events.db")
         path = self.workdir / "endpoints.yml"
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
