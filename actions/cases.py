@@ -29,7 +29,6 @@ from sop_engine.case_switch import CaseStart, plan_case_start
 from sop_engine.engine import Need, SopEngine, local_date
 from sop_engine.render import result_payload, result_text
 from sop_engine.timeparse import format_date
-from sop_engine.validators import mask_msisdn
 
 logger = logging.getLogger(__name__)
 
@@ -137,19 +136,20 @@ class ActionSopResult(Action):
         if engine is None:
             dispatcher.utter_message(response="utter_help")
             return []
-        decision = engine.evaluate(slot_values(tracker, engine), current_time())
+        values = slot_values(tracker, engine)
+        decision = engine.evaluate(values, current_time())
         if isinstance(decision, Need):
             # The form ended early (e.g. a value was refused twice): say what is missing.
             dispatcher.utter_message(
                 text="Data kasus belum lengkap. Sebut kasusnya lagi untuk melanjutkan."
             )
             return []
-        msisdn = tracker.get_slot("msisdn")
-        logger.info(
-            "sop_result case_id=%s msisdn=%s",
-            decision.case_id,
-            mask_msisdn(str(msisdn)) if msisdn else "-",
+        customer = "".join(  # e.g. " msisdn=0812****7890"
+            f" {name}={kind.mask(values[name]) if values.get(name) else '-'}"
+            for name, kind in engine.kinds.items()
+            if kind.in_log
         )
+        logger.info("sop_result case_id=%s%s", decision.case_id, customer)
         payload = result_payload(decision)
         # names this answer for feedback and "Tanya TL" (channels/feedback.py)
         payload["answer_id"] = uuid.uuid4().hex[:12]

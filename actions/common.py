@@ -9,9 +9,10 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
-from sop_engine.engine import SopEngine, parse_iso
+from sop_engine.engine import SopEngine
+from sop_engine.kinds.event_time import parse_iso
+from sop_engine.kinds.way_out import only_negation
 from sop_engine.loader import SopRegistry, default_registry
-from sop_engine.validators import only_negation
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from actions.common import (
     slot_values,
     values_before_last_user_message,
 )
-from sop_engine.engine import HOUR_SLOT, NO_VALUE, Need, SopEngine, format_value
+from sop_engine.engine import NO_VALUE, Need, SopEngine
 from sop_engine.slot_values import check_not_known, validate_values
 
 logger = logging.getLogger(__name__)
@@ -130,9 +130,9 @@ class ValidateSopForm(FormValidationAction):
             return []
         previous = values_before_last_user_message(tracker, list(candidates))
         ignored = list(dict.fromkeys(negated_entity_slots(tracker, engine)))  # "blm ada"
-        if tracker.get_slot(REQUESTED_SLOT) == HOUR_SLOT:
+        if engine.hour_slot is not None and tracker.get_slot(REQUESTED_SLOT) == engine.hour_slot:
             # the answer to "jam berapa?" is the hour of the day already known, not a new time
-            ignored.append("event_time")
+            ignored += engine.time_slots
         ignored = [name for name in ignored if name in candidates]
         for name in ignored:
             candidates.pop(name)
@@ -174,7 +174,7 @@ class ValidateSopForm(FormValidationAction):
                 continue
             values[name] = value
             question = questions[name]
-            shown = format_value(name, value)
+            shown = engine.show(name, value)
             if question.kind == "choice":
                 shown = next((o.title for o in question.options if o.value == value), shown)
             what = question.short or question.text

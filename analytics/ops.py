@@ -164,12 +164,10 @@ async def _extracted(app: Any, start: date, zone: tzinfo) -> Any:
     return extract(events)
 
 
-def add_ops_routes(app: Any) -> None:
-    """Adds the ``/ops/`` routes to the Rasa server's Sanic app (idempotent)."""
+def add_ops_routes(routes: Any) -> None:
+    """Adds the ``/ops/`` routes to a Sanic app or blueprint (the Rasa server's routes
+    connector, :mod:`assistant_runtime.routes`)."""
     from sanic import response
-
-    if any(getattr(r, "path", "").startswith("ops") for r in app.router.routes):
-        return
 
     def error(err: OpsError, html: bool = False) -> Any:
         headers = dict(HEADERS)
@@ -198,14 +196,14 @@ def add_ops_routes(app: Any) -> None:
             logger.exception("ops: reading the analytics failed")
             return response.json({"error": "Data analitik tidak bisa dibaca saat ini."}, status=503)
 
-    @app.get("/ops/", strict_slashes=False)
+    @routes.get("/ops/", strict_slashes=False)
     async def ops_page(request: Any) -> Any:
         async def run() -> Any:
             return page(200)
 
         return await guarded(request, run, html=True)
 
-    @app.get("/ops/<name:str>")
+    @routes.get("/ops/<name:str>")
     async def ops_file(request: Any, name: str) -> Any:
         if not name:  # "/ops/" may reach this route in Sanic 21.12
             return await ops_page(request)

@@ -13,16 +13,18 @@
                                         when Redis is down.
 * :mod:`assistant_runtime.turns`        one truth per turn: no save after a lost lease,
                                         resends answered with the saved reply.
-* :mod:`assistant_runtime.hooks`        action server down or slow -> a short Indonesian
-                                        "system busy" answer instead of an empty 200; a
-                                        failing store -> the same answer and a log line.
 * :mod:`assistant_runtime.health`       ``GET /health`` of the Rasa server.
-* :mod:`assistant_runtime.speedups`     measured speed patches on Rasa internals (same
-                                        behaviour; docs/benchmarks.md).
-* :mod:`assistant_runtime.rasa_seam`    the pinned Rasa version and the registry of every
-                                        patched Rasa attribute (drift-tested).
-* ``python -m assistant_runtime``       ``rasa`` with the hooks installed and the HTTP API
-                                        secrets read from the environment.
+* :mod:`assistant_runtime.routes`       the Rasa server's own routes (``/health``, ``/ops/``)
+                                        and log masking at start, as a connector listed in
+                                        credentials*.yml (Rasa's supported seam).
+* :mod:`assistant_runtime.patches`      every patch of Rasa internals, one module per concern,
+                                        one registry (pinned Rasa version, drift-tested):
+                                        action server down or slow -> a short Indonesian
+                                        "system busy" answer instead of an empty 200, a
+                                        failing store -> the same answer, speed patches.
+* ``python -m assistant_runtime``       ``rasa`` after the checks before start, with the
+                                        patches installed and the HTTP API secrets read from
+                                        the environment.
 
 See docs/reliability.md.
 """

@@ -170,14 +170,11 @@ async def health_report(agent: Any) -> Dict[str, Any]:
     return {"status": status, "checks": checks}
 
 
-def add_health_route(app: Any) -> None:
-    """Adds ``GET /health`` to a Sanic app (the Rasa server's, with or without the API)."""
+def add_health_route(routes: Any) -> None:
+    """Adds ``GET /health`` to a Sanic app or blueprint (:mod:`assistant_runtime.routes`)."""
     from sanic import response
 
-    if any(getattr(r, "path", "") in ("health", "/health") for r in app.router.routes):
-        return
-
-    @app.get("/health")
+    @routes.get("/health")
     async def health(request: Any) -> Any:
         agent = getattr(request.app.ctx, "agent", None)
         report = await health_report(agent)

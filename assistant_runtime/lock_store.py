@@ -51,7 +51,7 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from assistant_runtime.health import STATUS
-from assistant_runtime.rasa_seam import warn_without_hooks
+from assistant_runtime.patches import warn_unless_installed
 from assistant_runtime.turns import CURRENT_LEASE, Lease
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def _setting(settings: Dict[str, Any], key: str, env: str, default: float) -> fl
 
 class StrictRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
-        warn_without_hooks("lock store")
+        warn_unless_installed("lock store")
         settings = dict(endpoint_config.kwargs) if endpoint_config else {}
         settings.update(kwargs)
         host = (endpoint_config.url if endpoint_config else None) or settings.pop(

@@ -11,9 +11,10 @@ in endpoints*.yml):
 * at start waits at most ``connect_timeout`` seconds (endpoint key, default 30, or env
   ``TRACKER_DB_CONNECT_TIMEOUT``) for the database, then stops the server with an error
   naming it (``tracker store: cannot connect to PostgreSQL database 'x' at host:5432 …``);
-* raises :class:`TrackerStoreUnavailable` when a read or a write fails; the hooks
-  (:mod:`assistant_runtime.hooks`) do not wrap it into the fail-safe store, answer the agent
-  with the "system busy" message, log an error and report it on ``GET /health``;
+* raises :class:`TrackerStoreUnavailable` when a read or a write fails; the runtime patches
+  (:mod:`assistant_runtime.patches.store_loading`, :mod:`assistant_runtime.patches.agent_turn`)
+  do not wrap it into the fail-safe store, answer the agent with the "system busy" message,
+  log an error and report it on ``GET /health``;
 * reconnects by itself when the database is back (``pool_pre_ping``);
 * refuses to save a turn whose Redis lock lease may have expired
   (:func:`assistant_runtime.turns.check_lease_before_save`);
@@ -31,14 +32,15 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
+import rasa.core.tracker_store as rasa_tracker_store
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, validate_port
+from rasa.core.tracker_store import SQLTrackerStore, validate_port
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
 from assistant_runtime import turns
 from assistant_runtime.health import STATUS
-from assistant_runtime.rasa_seam import warn_without_hooks
+from assistant_runtime.patches import warn_unless_installed
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         connect_timeout: Optional[float] = None,
         **kwargs: Any,
     ) -> None:
-        warn_without_hooks("tracker store")
+        warn_unless_installed("tracker store")
         port = validate_port(port)
         self.description = describe_database(dialect, host, port, db, username)
         query = dict(query or {})
@@ -121,14 +123,16 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         # restart the first request must not fail on a dead connection.
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.engine = sa.create_engine(
+            url, pool_pre_ping=True, **rasa_tracker_store.create_engine_kwargs(url)
+        )
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._stored_event_counts: Dict[str, int] = {}
         STATUS.report("tracker_store", True)
         logger.info("tracker store: %s (strict, no in-memory fallback)", self.description)
 
     def _wait_for_database(self, url: Any, timeout: float) -> None:
-        engine = sa.create_engine(url, **create_engine_kwargs(url))
+        engine = sa.create_engine(url, **rasa_tracker_store.create_engine_kwargs(url))
         deadline = time.monotonic() + timeout
         try:
             while True:

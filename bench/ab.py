@@ -1,7 +1,7 @@
-"""In-process before/after comparison of the runtime patches of :mod:`assistant_runtime.speedups`.
+"""In-process before/after comparison of the speed patches of :mod:`assistant_runtime.patches`.
 
 On a shared machine two server runs minutes apart see different loads. Here one process
-loads the assistant's model once (with the project's runtime hooks, endpoints and a real
+loads the assistant's model once (with the project's runtime patches, endpoints and a real
 action server) and alternates the variants message batch by message batch, so every
 variant sees the same load. Reported per variant: the median over rounds of the per-message
 wall time and CPU time (this process = the Rasa server's work, and the action server's).
@@ -31,7 +31,8 @@ from typing import Any, Dict, List, Sequence
 
 import yaml
 
-from assistant_runtime import speedups
+from assistant_runtime import patches
+from assistant_runtime.patches.http_session import close_sessions
 from bench import procs
 from bench.conversations import ASSISTANT
 from bench.load import Conversation, percentile
@@ -120,12 +121,7 @@ async def compare(variants: List[str], rounds: int, conversations: int, model: P
         # as `rasa run` without -v: INFO (the logging config file is left out)
         configure_logging_and_warnings(logging.INFO)
         configure_structlog(logging.INFO)
-        try:
-            from assistant_runtime import hooks
-
-            hooks.install()
-        except ImportError:
-            pass
+        patches.install()
         from rasa.core.agent import load_agent
         from rasa.core.utils import AvailableEndpoints
 
@@ -145,10 +141,10 @@ async def compare(variants: List[str], rounds: int, conversations: int, model: P
                 variants[round_index % len(variants) :] + variants[: round_index % len(variants)]
             )
             for variant in order:
-                speedups.uninstall()
-                await speedups.close_sessions()
-                patches, _, directory = variant.partition("@")
-                speedups.install([n for n in patches.split("+") if n != "none"])
+                patches.uninstall(patches.SPEED_PATCHES)
+                await close_sessions()
+                speed, _, directory = variant.partition("@")
+                patches.install([n for n in speed.split("+") if n != "none"])
                 if variant not in stores:  # own store (and SQLite file) per variant
                     stores[variant] = _tracker_store(endpoints, agent, workdir, len(stores))
                 agent.tracker_store = agent.processor.tracker_store = stores[variant]
@@ -176,8 +172,8 @@ async def compare(variants: List[str], rounds: int, conversations: int, model: P
             ]
             print(f"{variant} | " + " | ".join(f"{c:.1f}" for c in cells))
     finally:
-        speedups.uninstall()
-        await speedups.close_sessions()
+        patches.uninstall()
+        await close_sessions()
         for process in action_servers.values():
             process.terminate()
             process.wait(timeout=30)

@@ -130,7 +130,6 @@ def agent_messages_before(events: List[Dict[str, Any]], answer_id: str, count: i
 
 def case_values(events: List[Dict[str, Any]], answer: Dict[str, Any]) -> List[str]:
     """The values given for the case of ``answer`` (labels of its SOP file), masked."""
-    from sop_engine.engine import format_value
     from sop_engine.loader import default_registry
 
     engine = default_registry().by_intent.get(str(answer.get("case_id", "")).split(".")[0])
@@ -144,12 +143,12 @@ def case_values(events: List[Dict[str, Any]], answer: Dict[str, Any]) -> List[st
         if event.get("event") == "slot":
             values[str(event.get("name"))] = event.get("value")
     lines = [
-        f"{spec.label}: {mask_text(format_value(spec.name, values[spec.name]))}"
+        f"{spec.label}: {mask_text(engine.show(spec.name, values[spec.name]))}"
         for spec in engine.sop.slots
         if values.get(spec.name) is not None
     ]
     lines += [
-        f"{question.text} → {format_value(question.name, values[question.name])}"
+        f"{question.text} → {engine.show(question.name, values[question.name])}"
         for question in engine.sop.questions
         if values.get(question.name) is not None
     ]

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence, Set, Tuple
 
-from sop_engine import normaliser, validators
+from sop_engine import normaliser
+from sop_engine.kinds import nominal
+from sop_engine.kinds.base import Valid
 
 CONTRACT_ENTITIES = (
     "msisdn",
@@ -59,8 +61,8 @@ def normal_value(entity: str, value: Any, gold: bool = False) -> str:
             digits = "0" + digits
         return digits
     if entity == "nominal":
-        result = validators.validate_nominal(text)
-        if isinstance(result, validators.Valid):
+        result = nominal.validate(text)
+        if isinstance(result, Valid):
             return str(result.value)
         return re.sub(r"\D", "", text) or text.lower()
     if entity in ("serial_number", "sid", "account_number"):

@@ -128,8 +128,9 @@ start_actions() {
   actions_pid=$! actions_started=$(date +%s)
   echo "$actions_pid" >"var/actions-${ACTION_PORT:-5055}.pid"  # make sop-reload sends SIGHUP
 }
-# `python -m assistant_runtime` is `rasa` plus the runtime hooks (busy answer when the
-# action server or a store fails, GET /health, strict stores): docs/reliability.md.
+# `python -m assistant_runtime` is `rasa` plus the runtime patches (busy answer when the
+# action server or a store fails, strict stores, speed): docs/reliability.md. GET /health
+# comes from the credentials file (assistant_runtime.routes.RuntimeRoutes).
 start_rasa() {
   .venv/bin/python -m assistant_runtime run --model "$model" --endpoints "$endpoints" \
     --credentials "${credentials:-credentials.yml}" "${logging_args[@]}" ${api_args[@]+"${api_args[@]}"} \

@@ -13,10 +13,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from sop_engine.engine import SopEngine
 from sop_engine.slot_values import validate_values
-from sop_engine.validators import mask_msisdn
-
-# Customer identity survives from one finished case to the next one.
-IDENTITY_SLOTS = ("msisdn", "email")
 
 # slot names -> their values as validated before the latest message (None values dropped)
 ValuesBefore = Callable[[Sequence[str]], Dict[str, Any]]
@@ -69,12 +65,14 @@ def plan_case_start(new: SopEngine, start: CaseStart, now: datetime) -> CaseStar
                 f'Kasus "{old.sop.title}" saya simpan; sebut kasusnya lagi untuk melanjutkan.'
             )
         elif old is not None:
-            keep = {k: v for k, v in _filled(old, start.current).items() if k in IDENTITY_SLOTS}
-            if keep.get("msisdn"):
-                lines.append(
-                    f"Saya pakai MSISDN {mask_msisdn(str(keep['msisdn']))} dari kasus "
-                    "sebelumnya; ketik nomor lain bila berbeda."
-                )
+            # the customer's identity survives from one finished case to the next one
+            for name, value in _filled(old, start.current).items():
+                kind = old.kinds.get(name)
+                if kind is not None and kind.carries_over:
+                    keep[name] = value
+                    note = kind.carry_over_note(value)
+                    if note:
+                        lines.append(note)
         else:
             # no case before: everything the agent already said is kept
             keep = dict(start.current)

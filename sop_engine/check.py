@@ -25,10 +25,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import yaml
 from pydantic import ValidationError
 
+from sop_engine import kinds
 from sop_engine.engine import UNCERTAIN_OUTCOME, SopEngine, match
 from sop_engine.models import Condition, Matcher, SopFile
 from sop_engine.render import result_text
-from sop_engine.slot_values import known_validators
 from sop_engine.timeparse import agent_timezone, format_date
 
 EXPIRY_NOTICE_DAYS = 30
@@ -540,15 +540,14 @@ def check_file(path: Path, now: Optional[datetime] = None) -> Report:
         report.errors.extend(schema_findings(raw, root, exc))
         return report
     report.sop = sop
-    validators = set(known_validators())
     for i, slot in enumerate(sop.slots):
-        if slot.validator not in validators:
+        if slot.validator not in kinds.KINDS:
             report.errors.append(
                 Finding(
                     line_of(root, ("slots", i, "validator")),
                     f"slots[{i}].validator",
                     f"validator '{slot.validator}' tidak dikenal (yang ada: "
-                    f"{', '.join(sorted(validators))})",
+                    f"{', '.join(kinds.names())})",
                 )
             )
     if path.stem != sop.id:

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Literal, Mapping, Optional, Union
 
+from sop_engine.kinds import slot_kinds
+from sop_engine.kinds.base import SlotKind, show_plain
+from sop_engine.kinds.event_hour import at_hour
+from sop_engine.kinds.event_time import format_span, is_time_range, parse_time_span
 from sop_engine.models import Condition, DerivedFact, Matcher, Outcome, SopFile, TicketField
-from sop_engine.timeparse import agent_timezone, format_date, format_for_agent, zone_label
+from sop_engine.timeparse import agent_timezone, format_date, format_for_agent
 
 Tri = Optional[bool]  # three-valued logic: True, False, None (= not known yet)
 
@@ -25,14 +29,10 @@ NO_KIP_WARNING = (
 )
 _DATETIME_OPS = ("add_minutes", "add_days")
 _TIME_OPS = ("hours_since", "minutes_since", "minutes_of_day", "add_minutes", "add_days")
-_ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # The value of any data slot when the customer has none or does not know it ("tidak punya",
 # "tidak tahu", "SN kehapus"). Rules may match it; where none does, the answer says so.
 NO_VALUE = "tidak_ada"
 NO_VALUE_TEXT = "(tidak ada / pelanggan tidak tahu)"
-# Asked only when a rule's outcome depends on the hour and only the day (or a day part) of the
-# event is known; "tidak_ada" = the customer does not know the hour.
-HOUR_SLOT = "event_hour"
 _HOUR_ASSUMED = "__hour_assumed__"
 
 
@@ -98,49 +98,8 @@ class SopResult:
 Decision = Union[Need, SopResult]
 
 
-def parse_iso(value: Any) -> Optional[datetime]:
-    if not isinstance(value, str) or not _ISO_RE.match(value):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=agent_timezone())
-    return parsed
-
-
-def parse_time_span(value: Any) -> Optional[tuple[datetime, datetime]]:
-    """(earliest, latest) of a time slot value: an exact ISO datetime gives the same moment
-    twice; an ISO interval 'start/end' (a date or a day part without the hour) gives both ends."""
-    if not isinstance(value, str):
-        return None
-    if "/" in value:
-        first, _, second = value.partition("/")
-        start, end = parse_iso(first), parse_iso(second)
-        return (start, end) if start is not None and end is not None else None
-    moment = parse_iso(value)
-    return (moment, moment) if moment is not None else None
-
-
-def is_time_range(value: Any) -> bool:
-    span = parse_time_span(value)
-    return span is not None and span[0] != span[1]
-
-
-def format_span(start: datetime, end: datetime) -> str:
-    zone = agent_timezone()
-    a, b = start.astimezone(zone), end.astimezone(zone)
-    if a.date() == b.date():
-        day = format_for_agent(a).rsplit(" ", 2)[0]
-        return (
-            f"{day} antara {a.hour:02d}.{a.minute:02d}-{b.hour:02d}.{b.minute:02d} "
-            f"{zone_label(zone)} (jam pasti belum diketahui)"
-        )
-    return f"antara {format_for_agent(a)} dan {format_for_agent(b)} (jam pasti belum diketahui)"
-
-
-def format_value(name: str, value: Any) -> str:
+def format_value(value: Any, kind: Optional[SlotKind] = None) -> str:
+    """A fact's value as the agent reads it; ``kind`` is the slot's kind, if it is a slot."""
     if value == NO_VALUE:
         return NO_VALUE_TEXT
     span = parse_time_span(value)
@@ -151,12 +110,8 @@ def format_value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     if isinstance(value, list):
-        return " / ".join(format_value(name, v) for v in value)
-    if name == "nominal" and isinstance(value, (int, float)):
-        return "Rp" + f"{int(value):,}".replace(",", ".")
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
+        return " / ".join(format_value(v, kind) for v in value)
+    return kind.show(value) if kind is not None else show_plain(value)
 
 
 def match(matcher: Matcher, value: Any) -> Tri:
@@ -305,21 +260,13 @@ def local_date(now: datetime) -> date:
     return now.astimezone(agent_timezone()).date()
 
 
-def at_hour(day_start: datetime, hour: str) -> Optional[datetime]:
-    """'HH:MM' on the (local) day of ``day_start``."""
-    m = re.fullmatch(r"(\d{1,2}):(\d{2})", hour)
-    if m is None:
-        return None
-    local = day_start.astimezone(agent_timezone())
-    return local.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
-
-
 class _TemplateFacts(dict):  # type: ignore[type-arg]
     """Formatting namespace: unknown facts are recorded instead of raising KeyError."""
 
-    def __init__(self, facts: Mapping[str, Any]) -> None:
+    def __init__(self, facts: Mapping[str, Any], kinds: Mapping[str, SlotKind]) -> None:
         super().__init__()
         self.facts = facts
+        self.kinds = kinds
         self.unknown: List[str] = []
 
     def __missing__(self, key: str) -> str:
@@ -327,11 +274,15 @@ class _TemplateFacts(dict):  # type: ignore[type-arg]
         if value is None:
             self.unknown.append(key)
             return "[belum diketahui]"
-        return format_value(key, value)
+        return format_value(value, self.kinds.get(key))
 
 
-def render_template(template: str, facts: Mapping[str, Any]) -> tuple[str, List[str]]:
-    namespace = _TemplateFacts(facts)
+def render_template(
+    template: str, facts: Mapping[str, Any], kinds: Optional[Mapping[str, SlotKind]] = None
+) -> tuple[str, List[str]]:
+    """``template`` with its ``{fact}`` placeholders filled; ``kinds`` (slot name -> kind)
+    say how a slot's value reads. Also the names of the facts not known yet."""
+    namespace = _TemplateFacts(facts, kinds or {})
     text = string.Formatter().vformat(template, (), namespace)
     return text, namespace.unknown
 
@@ -344,6 +295,15 @@ class SopEngine:
         self.slot_names = [s.name for s in sop.slots]
         self.question_names = [q.name for q in sop.questions]
         self._derived = {d.name: d for d in sop.derived}
+        self.kinds = slot_kinds(sop)
+        # the event's time, and the hour asked on demand when only its day is known
+        # ("tidak_ada" = the customer does not know the hour)
+        self.time_slots = [name for name, kind in self.kinds.items() if kind.holds_time]
+        self.hour_slot = next((n for n, k in self.kinds.items() if k.holds_hour), None)
+
+    def show(self, name: str, value: Any) -> str:
+        """The value of fact ``name`` as the agent reads it (a slot's kind formats it)."""
+        return format_value(value, self.kinds.get(name))
 
     # -- facts -------------------------------------------------------------------------
     def facts(self, slots: Mapping[str, Any], now: datetime) -> Dict[str, Any]:
@@ -375,18 +335,15 @@ class SopEngine:
                     break
         return found
 
-    def _time_slots(self) -> List[str]:
-        return [s.name for s in self.sop.slots if s.validator == "event_time"]
-
     def _apply_hour(self, facts: Dict[str, Any]) -> None:
         """A time known to the day (or day part) plus the hour asked afterwards -> the moment.
 
         Without the hour ("tidak tahu") the latest possible moment is used: a time limit is
         then never counted as passed unless it surely has, and the answer says so."""
-        hour = facts.get(HOUR_SLOT)
+        hour = facts.get(self.hour_slot) if self.hour_slot else None
         if hour is None:
             return
-        for name in self._time_slots():
+        for name in self.time_slots:
             span = parse_time_span(facts.get(name))
             if span is None or span[0] == span[1]:
                 continue
@@ -406,12 +363,13 @@ class SopEngine:
         when a rule needs them, never up front."""
         return [s.name for s in self.sop.slots if not s.on_demand and holds(s.when, facts) is True]
 
-    def _needs_hour(self, facts: Mapping[str, Any]) -> bool:
-        return (
-            HOUR_SLOT in self.slot_names
-            and facts.get(HOUR_SLOT) is None
-            and any(is_time_range(facts.get(name)) for name in self._time_slots())
-        )
+    def _hour_need(self, facts: Mapping[str, Any]) -> Optional[Need]:
+        """Ask the hour: it is not known, and only the day (or day part) of the event is."""
+        if self.hour_slot is None or facts.get(self.hour_slot) is not None:
+            return None
+        if not any(is_time_range(facts.get(name)) for name in self.time_slots):
+            return None
+        return Need("slot", self.hour_slot)
 
     def _askable(self, fact: str, facts: Mapping[str, Any]) -> Optional[Need]:
         if fact in self.question_names:
@@ -424,7 +382,7 @@ class SopEngine:
             return None
         if spec.op in _TIME_OPS and spec.of and is_time_range(facts.get(spec.of)):
             # known to the day only and the rule would differ within it: ask the hour
-            return Need("slot", HOUR_SLOT) if self._needs_hour(facts) else None
+            return self._hour_need(facts)
         if spec.op == "any_of":
             # ask what the first undecided alternative still needs
             for condition in spec.conditions:
@@ -450,8 +408,10 @@ class SopEngine:
                 return Need("slot", name)
         required = self.required_slots(facts)
         hour_always = [s.name for s in self.sop.slots if s.needs_hour and s.name in required]
-        if any(is_time_range(facts.get(n)) for n in hour_always) and self._needs_hour(facts):
-            return Need("slot", HOUR_SLOT)
+        if any(is_time_range(facts.get(n)) for n in hour_always):
+            hour_need = self._hour_need(facts)
+            if hour_need is not None:
+                return hour_need
         not_known = self._not_known(facts)
         for rule in self.sop.rules:
             # an answer "tidak tahu / belum bisa dicek" (or a value the customer does not
@@ -580,10 +540,12 @@ class SopEngine:
         uncertain: bool = False,
     ) -> SopResult:
         steps = [
-            render_template(s.text, facts)[0] for s in outcome.steps if holds(s.when, facts) is True
+            render_template(s.text, facts, self.kinds)[0]
+            for s in outcome.steps
+            if holds(s.when, facts) is True
         ]
         warnings = [
-            render_template(w.text, facts)[0]
+            render_template(w.text, facts, self.kinds)[0]
             for w in outcome.warnings
             if holds(w.when, facts) is True
         ]
@@ -606,7 +568,7 @@ class SopEngine:
             )
             uncertain = True
         for spec in self.sop.slots:
-            if spec.name == HOUR_SLOT and assumed is not None:
+            if spec.name == self.hour_slot and assumed is not None:
                 continue  # said above, with what it means for the time limits
             if facts.get(spec.name) == NO_VALUE and spec.name not in self._no_value_rules():
                 warnings.append(
@@ -657,7 +619,7 @@ class SopEngine:
             if spec.value is None:
                 missing.append(spec.label)
                 continue
-            text, unknown = render_template(spec.value, facts)
+            text, unknown = render_template(spec.value, facts, self.kinds)
             if unknown:
                 missing.append(spec.label)
             else:
@@ -666,5 +628,5 @@ class SopEngine:
             return Ticket(
                 kip=NO_KIP_TEXT, fields=fields, missing=missing, labels=labels, kip_on_page=False
             )
-        kip, _ = render_template(outcome.ticket.kip, facts)
+        kip, _ = render_template(outcome.ticket.kip, facts, self.kinds)
         return Ticket(kip=kip, fields=fields, missing=missing, labels=labels)

@@ -10,9 +10,9 @@ from typing import Dict, List, Optional
 import yaml
 from pydantic import ValidationError
 
+from sop_engine import kinds
 from sop_engine.engine import SopEngine
 from sop_engine.models import SopFile
-from sop_engine.slot_values import known_validators
 
 SOP_DIR = Path(os.environ.get("SOP_DIR", Path(__file__).resolve().parent.parent / "sop"))
 NON_SOP_FILES = {"vocabulary.yaml"}
@@ -43,9 +43,8 @@ class SopRegistry:
     def __init__(self, sops: List[SopFile]) -> None:
         self.by_id: Dict[str, SopEngine] = {}
         self.by_intent: Dict[str, SopEngine] = {}
-        validators = set(known_validators())
         for sop in sops:
-            unknown = [s.validator for s in sop.slots if s.validator not in validators]
+            unknown = [s.validator for s in sop.slots if s.validator not in kinds.KINDS]
             if unknown:
                 raise SopLoadError(f"{sop.id}: unknown validators {unknown}")
             if sop.id in self.by_id or sop.intent in self.by_intent:

@@ -101,10 +101,10 @@ class Option(StrictModel):
 
 
 class SlotSpec(StrictModel):
-    """A value the form collects, validated by a named pure validator."""
+    """A value the form collects, read and checked by its kind (sop_engine/kinds)."""
 
     name: str
-    validator: str
+    validator: str = Field(..., description="the slot's kind: a name registered in kinds/")
     ask: str
     label: str
     ref: str

@@ -32,6 +32,7 @@ def test_default_credentials_load_without_platform_settings(no_platform_env: Non
         "widget": "channels.widget",
         "feedback": "channels.feedback",
         "socketio": "channels.socketio",
+        "runtime_routes": "assistant_runtime.routes",  # /health, /ops/ (no chat channel)
     }
 
 

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sop_engine.engine import NO_VALUE, Need, SopEngine, SopResult
+from sop_engine.kinds import other_kind_named
 from sop_engine.loader import default_registry
 from sop_engine.render import result_payload, result_text
 from sop_engine.slot_values import NO_VALUE_HINT, check_not_known, validate_values
-from sop_engine.validators import other_kind_named
 
 from .helpers import WIB
 

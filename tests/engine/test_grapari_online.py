@@ -9,9 +9,9 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from sop_engine.engine import NO_KIP_WARNING, Need, SopResult
+from sop_engine.kinds import validate
+from sop_engine.kinds.base import Valid
 from sop_engine.loader import default_registry
-from sop_engine.slot_values import validate_slot
-from sop_engine.validators import Valid
 
 from .helpers import WIB, as_result, branch, joined
 
@@ -67,7 +67,7 @@ def test_gol_case_is_asked_first_with_buttons_for_all_19_values() -> None:
     assert [b.value for b in spec.buttons] == CONTRACT_GOL_CASES
     assert all(b.title and b.title != b.value for b in spec.buttons)
     for value in CONTRACT_GOL_CASES:  # a button press validates to its own value
-        checked = validate_slot("gol_case", value, NOW)
+        checked = validate("gol_case", value, NOW)
         assert isinstance(checked, Valid) and checked.value == value
 
 

@@ -8,10 +8,10 @@ from typing import Any, Dict
 import pytest
 
 from sop_engine.engine import NO_KIP_WARNING, Need, SopResult
+from sop_engine.kinds.base import Valid
+from sop_engine.kinds.choice import validate_choice
 from sop_engine.loader import default_registry
 from sop_engine.render import result_payload
-from sop_engine.slot_values import validate_choice
-from sop_engine.validators import Valid
 
 from .helpers import as_result, branch, joined
 

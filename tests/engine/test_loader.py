@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sop_engine.kinds import KINDS
 from sop_engine.loader import NON_SOP_FILES, SOP_DIR, SopLoadError, SopRegistry, load_sop_file
-from sop_engine.slot_values import known_validators
 
 
 def test_every_sop_file_loads_as_its_own_intent() -> None:
@@ -32,7 +32,7 @@ def test_every_slot_names_an_existing_validator() -> None:
     registry = SopRegistry.from_directory()
     for engine in registry.by_id.values():
         for slot in engine.sop.slots:
-            assert slot.validator in known_validators(), (engine.sop.id, slot.name)
+            assert slot.validator in KINDS, (engine.sop.id, slot.name)
 
 
 def test_every_step_keeps_a_reference_to_the_page() -> None:

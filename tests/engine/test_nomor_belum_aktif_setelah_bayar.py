@@ -211,8 +211,8 @@ def test_layanan_uses_the_page_format(now: datetime, layanan: Any, shown: str) -
 
 
 def test_status_choice_accepts_agent_wording() -> None:
-    from sop_engine.slot_values import validate_choice
-    from sop_engine.validators import Valid
+    from sop_engine.kinds.base import Valid
+    from sop_engine.kinds.choice import validate_choice
 
     question = next(q for q in ENGINE.sop.questions if q.name == "check_bayar_status")
     for text, value in [

@@ -5,11 +5,11 @@ route) must carry its own name, or a condition written for one would read the ot
 
 from __future__ import annotations
 
-from sop_engine import validators
+from sop_engine.kinds.channel import channel_group
 from sop_engine.loader import default_registry
 from sop_engine.normaliser import vocabulary
 
-RESERVED = {"channel_group"}  # names of vocabulary concepts (sop_engine.validators)
+RESERVED = {"channel_group"}  # names of vocabulary concepts (sop_engine/kinds/channel.py)
 
 
 def test_no_sop_fact_or_slot_reuses_a_vocabulary_concept_name() -> None:
@@ -27,7 +27,7 @@ def test_channel_group_is_the_vocabularys_grouping() -> None:
     assert groups, "the vocabulary groups no channel"
     assert set(groups.values()) <= {"non_fintech", "fintech", "app"}
     for channel, group in groups.items():
-        assert validators.channel_group(channel) == group
+        assert channel_group(channel) == group
 
 
 def test_the_sop_route_differs_from_the_vocabulary_group_where_the_page_says_so() -> None:
@@ -36,4 +36,4 @@ def test_the_sop_route_differs_from_the_vocabulary_group_where_the_page_says_so(
     sop = default_registry().by_id["pulsa_belum_masuk"].sop
     route = next(d for d in sop.derived if d.name == "purchase_route")
     assert route.table is not None
-    assert validators.channel_group("gopay") == "fintech" and route.table["gopay"] == "app"
+    assert channel_group("gopay") == "fintech" and route.table["gopay"] == "app"

@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 import sqlalchemy as sa
 
-from assistant_runtime import speedups
+from assistant_runtime import patches
 from assistant_runtime.event_broker import BatchingSQLEventBroker
 from assistant_runtime.tracker_store import StrictSQLTrackerStore
 from tests.reliability.test_speedups import _turns
@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _restore() -> Iterator[None]:
-    speedups.uninstall()
+    patches.uninstall()
     yield
-    speedups.uninstall()
+    patches.uninstall()
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +52,11 @@ def _strict_store(domain: Any, tmp_path: Path, name: str) -> StrictSQLTrackerSto
     return StrictSQLTrackerStore(domain, db=str(tmp_path / f"{name}.db"), event_broker=broker)
 
 
-@pytest.mark.parametrize("patches", [[], list(speedups.ALL)], ids=["stock-rasa", "speedups"])
+@pytest.mark.parametrize(
+    "speed_patches", [[], list(patches.SPEED_PATCHES)], ids=["stock-rasa", "speed-patches"]
+)
 def test_the_same_events_as_rasas_sql_broker(
-    domain: Any, tmp_path: Path, patches: List[str]
+    domain: Any, tmp_path: Path, speed_patches: List[str]
 ) -> None:
     from rasa.core.brokers.sql import SQLEventBroker
     from rasa.core.tracker_store import SQLTrackerStore
@@ -63,7 +65,7 @@ def test_the_same_events_as_rasas_sql_broker(
     _turns(
         SQLTrackerStore(domain, db=str(tmp_path / "stock.db"), event_broker=stock_broker), domain
     )
-    speedups.install(patches)
+    patches.install(speed_patches)
     store = _strict_store(domain, tmp_path, "strict")
     _turns(store, domain)
     published = _published(tmp_path / "strict-events.db")

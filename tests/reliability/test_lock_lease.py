@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 from rasa.utils.endpoints import EndpointConfig
 
-from assistant_runtime import hooks, turns
+from assistant_runtime import patches, turns
 from assistant_runtime.lock_store import LockError, LockWaitExceeded, StrictRedisLockStore
 from tests.reliability.conftest import Figures
 from tests.reliability.private_stores import PrivateRedis
@@ -32,7 +32,7 @@ def redis_server() -> Iterator[PrivateRedis]:
     yield server
     server.stop()
     shutil.rmtree(server.workdir.parent, ignore_errors=True)
-    hooks.uninstall()
+    patches.uninstall()
 
 
 def _store(server: PrivateRedis, **settings: Any) -> StrictRedisLockStore:

@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List
 import pytest
 from rasa.utils.endpoints import EndpointConfig
 
-from assistant_runtime import hooks
+from assistant_runtime import patches
 from assistant_runtime.lock_store import StrictRedisLockStore
 from tests.reliability import harness as h
 from tests.reliability.conftest import Figures
@@ -29,7 +29,7 @@ def redis_db() -> Iterator[int]:
     number = h.claim_redis_db()
     yield number
     h.release_redis_db(number)
-    hooks.uninstall()
+    patches.uninstall()
 
 
 def _store(db: int) -> StrictRedisLockStore:

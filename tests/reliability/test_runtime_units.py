@@ -1,4 +1,4 @@
-"""Unit level: masking, logging config, API secrets, strict stores, the busy-answer hook.
+"""Unit level: masking, logging config, API secrets, strict stores, the busy-answer patches.
 No Rasa server is started; PostgreSQL/Redis "down" cases use a closed port."""
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import Any, Iterator, List
 import pytest
 import yaml
 
-from assistant_runtime import hooks
+from assistant_runtime import patches
 from assistant_runtime.__main__ import ConfigurationError, api_arguments
 from assistant_runtime.busy import FALLBACK_BUSY_TEXT, busy_messages, busy_text
 from assistant_runtime.masking import MaskingFilter, mask_text
+from assistant_runtime.patches import action_calls
 from tests.reliability.harness import ROOT, free_port
 
 SN = "0215123456789012345678901"
@@ -25,9 +26,9 @@ SN = "0215123456789012345678901"
 
 @pytest.fixture(autouse=True)
 def _restore_rasa() -> Iterator[None]:
-    """The hooks patch Rasa process-wide; other tests of the session get it back as it was."""
+    """The patches change Rasa process-wide; other tests of the session get it back as it was."""
     yield
-    hooks.uninstall()
+    patches.uninstall()
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,10 @@ def test_endpoint_files() -> None:
     for section in ("tracker_store", "lock_store"):
         for key in ("url", "port", "db", "password"):
             assert str(production[section][key]).startswith("${"), (section, key)
-    assert hooks.action_timeout(type("E", (), {"kwargs": production["action_endpoint"]})()) == 10
+    assert (
+        action_calls.action_timeout(type("E", (), {"kwargs": production["action_endpoint"]})())
+        == 10
+    )
     assert embedded["event_broker"] == {
         "type": "assistant_runtime.event_broker.BatchingSQLEventBroker",
         "dialect": "sqlite",
@@ -198,7 +202,7 @@ def test_strict_sqlite_store_raises_instead_of_falling_back(tmp_path: Path) -> N
     from assistant_runtime.health import STATUS
     from assistant_runtime.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
 
-    hooks.install()  # as the server entry point does; building the store patches nothing
+    patches.install()  # as the server entry point does; building the store patches nothing
     domain = _domain()
     store = StrictSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
     assert Agent._create_tracker_store(store, domain) is store  # no FailSafe wrapper
@@ -289,10 +293,10 @@ def test_unreachable_action_server_becomes_busy_answer_and_undone_turn(
     from rasa.shared.core.events import ActionExecuted, BotUttered
     from rasa.utils.endpoints import EndpointConfig
 
-    hooks.install()
+    patches.install()
     domain, tracker, nlg = _tracker_and_nlg(form_completed)
     endpoint = EndpointConfig(url=f"http://127.0.0.1:{free_port()}/webhook", timeout=2)
-    guarded = hooks._GuardedAction(RemoteAction("action_sop_result", endpoint))
+    guarded = action_calls.GuardedAction(RemoteAction("action_sop_result", endpoint))
     events: List[Any] = asyncio.run(guarded.run(CollectingOutputChannel(), nlg, tracker, domain))
     assert guarded.unavailable is not None
     assert isinstance(events[-2], BotUttered) and events[-2].text == busy_text(domain)
@@ -313,7 +317,7 @@ def test_slow_action_server_times_out_at_the_endpoint_timeout() -> None:
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.utils.endpoints import EndpointConfig
 
-    hooks.install()
+    patches.install()
     domain, tracker, nlg = _tracker_and_nlg()
 
     async def scenario() -> float:
@@ -325,7 +329,7 @@ def test_slow_action_server_times_out_at_the_endpoint_timeout() -> None:
         port = server.sockets[0].getsockname()[1]
         endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook", timeout=1)
         started = time.monotonic()
-        with pytest.raises(hooks.ActionServerUnavailable, match="no answer within 1 s"):
+        with pytest.raises(action_calls.ActionServerUnavailable, match="no answer within 1 s"):
             await RemoteAction("action_start_case", endpoint).run(
                 CollectingOutputChannel(), nlg, tracker, domain
             )

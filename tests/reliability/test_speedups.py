@@ -1,4 +1,5 @@
-"""Checks that the patches of :mod:`assistant_runtime.speedups` change speed only, not behaviour.
+"""Checks that the speed patches of :mod:`assistant_runtime.patches` change speed only, not
+behaviour.
 
 The model test needs the trained ``models/assistant.tar.gz`` (two model loads), so it runs
 with the server tests (``-m servers``), after ``make train``.
@@ -14,7 +15,8 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from assistant_runtime import speedups
+from assistant_runtime import patches
+from assistant_runtime.patches import http_session, slot_copy, sql_tracker_store
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -57,9 +59,9 @@ INVALID = [
 
 @pytest.fixture(autouse=True)
 def _restore() -> Iterator[None]:
-    speedups.uninstall()
+    patches.uninstall()
     yield
-    speedups.uninstall()
+    patches.uninstall()
 
 
 def _outcomes(answers: List[Dict[str, Any]]) -> List[Any]:
@@ -80,9 +82,9 @@ def test_schema_patch_accepts_and_refuses_exactly_like_rasa() -> None:
     answers = VALID + INVALID
     stock = _outcomes(answers)
     assert stock[: len(VALID)] == [True] * len(VALID)
-    speedups.install(["schema"])
+    patches.install(["schema"])
     assert _outcomes(answers) == stock  # same verdicts, same error messages
-    speedups.uninstall()
+    patches.uninstall()
     assert _outcomes(answers) == stock
 
 
@@ -93,7 +95,7 @@ def test_formcache_returns_rasas_mappings_and_computes_once() -> None:
     domain = Domain.load(str(ROOT / "domain.yml"))
     form = FormAction("sop_form", None)
     stock = form._create_unique_entity_mappings(domain)
-    speedups.install(["formcache"])
+    patches.install(["formcache"])
     first = FormAction("sop_form", None)._create_unique_entity_mappings(domain)
     second = FormAction("sop_form", None)._create_unique_entity_mappings(domain)
     assert first == stock
@@ -123,15 +125,15 @@ def test_keepalive_reuses_one_connection_and_closes() -> None:
             for i in range(3):
                 answer = await endpoint.request(json={"n": i}, method="post")
                 assert answer == {"events": [], "echo": {"n": i}}
-            await speedups.close_sessions()
+            await http_session.close_sessions()
             loop_id = id(asyncio.get_running_loop())
-            assert not [key for key in speedups._sessions if key[0] == loop_id]
+            assert not [key for key in http_session._sessions if key[0] == loop_id]
         finally:
             await runner.cleanup()
         return peers
 
     stock_peers = asyncio.run(scenario())
-    speedups.install(["keepalive"])
+    patches.install(["keepalive"])
     kept_peers = asyncio.run(scenario())
     assert len(set(stock_peers)) == 3  # Rasa: a new connection per call
     assert len(set(kept_peers)) == 1  # patched: one kept-alive connection
@@ -180,9 +182,9 @@ def test_fastload_and_graphrun_give_identical_parses() -> None:
         return asyncio.run(run())
 
     stock = parse_all()
-    speedups.install(["fastload"])
+    patches.install(["fastload"])
     assert parse_all() == stock
-    speedups.install(["graphrun"])  # the NLU graph run without dask, on the fast-loaded model
+    patches.install(["graphrun"])  # the NLU graph run without dask, on the fast-loaded model
     assert parse_all() == stock
 
 
@@ -215,7 +217,7 @@ def test_sqlfetch_reads_the_same_tracker(tmp_path: Path) -> None:
 
     asyncio.run(store.save(tracker))
     stock = asyncio.run(read())
-    speedups.install(["sqlfetch"])
+    patches.install(["sqlfetch"])
     patched = asyncio.run(read())
     for a, b in zip(stock, patched, strict=True):
         assert a is not None and b is not None
@@ -232,7 +234,7 @@ def test_sqlitewal_pools_connections_and_keeps_conversations(tmp_path: Path) -> 
     from rasa.shared.core.trackers import DialogueStateTracker
 
     domain = Domain.load(str(ROOT / "domain.yml"))
-    speedups.install(["sqlitewal"])
+    patches.install(["sqlitewal"])
     store = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "wal.db"))
     assert type(store.engine.pool).__name__ == "QueuePool"
     with store.engine.connect() as connection:
@@ -250,7 +252,7 @@ def test_sqlitewal_pools_connections_and_keeps_conversations(tmp_path: Path) -> 
     reopened = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "wal.db"))
     restored = asyncio.run(reopened.retrieve("agent"))
     assert restored is not None and restored.get_slot("msisdn") == "081234567890"
-    speedups.uninstall()
+    patches.uninstall()
     plain = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "plain.db"))
     assert type(plain.engine.pool).__name__ != "QueuePool"
 
@@ -261,7 +263,7 @@ def test_eventtypes_resolves_every_event_like_rasa() -> None:
 
     names = sorted({cls.type_name for cls in all_subclasses(Event) if cls.type_name})
     stock = {name: Event.resolve_by_type(name) for name in names}
-    speedups.install(["eventtypes"])
+    patches.install(["eventtypes"])
     for _ in range(2):  # first lookup fills the cache, second reads it
         assert {name: Event.resolve_by_type(name) for name in names} == stock
     assert Event.resolve_by_type("user") is UserUttered
@@ -329,19 +331,19 @@ def test_sql_patches_store_exactly_the_rows_rasa_stores(tmp_path: Path) -> None:
     domain = Domain.load(str(ROOT / "domain.yml"))
     stock_db, patched_db = tmp_path / "stock.db", tmp_path / "patched.db"
     _turns(SQLTrackerStore(domain, dialect="sqlite", db=str(stock_db)), domain)
-    speedups.install(["sqlfetch", "sqlinsert", "savecount"])
+    patches.install(["sqlfetch", "sqlinsert", "savecount"])
     store = SQLTrackerStore(domain, dialect="sqlite", db=str(patched_db))
     _turns(store, domain)
     assert _stored_rows(patched_db) == _stored_rows(stock_db)
     # 27 rows of the turns, plus Rasa's own quirk kept as it is: saving a tracker read with
     # every session (retrieve_full_tracker) stores its older sessions' events again (12)
     assert len(_stored_rows(stock_db)) == 2 * 2 + 3 * 2 * 3 + 3 + 1 + 1 + 12
-    assert not store.__dict__.get(speedups._STORED_COUNTS)  # every count used once
+    assert not store.__dict__.get(sql_tracker_store._STORED_COUNTS)  # every count used once
 
 
 def test_savecount_needs_sqlfetch() -> None:
     with pytest.raises(ValueError, match="needs 'sqlfetch'"):
-        speedups.install(["savecount"])
+        patches.install(["savecount"])
 
 
 TRACKER_EVENT = {
@@ -366,9 +368,9 @@ def test_fast_json_dumps_gives_the_same_json_value(value: Any) -> None:
         expected = json.dumps(value)
     except TypeError:
         with pytest.raises(TypeError):
-            speedups.fast_json_dumps(value)
+            http_session.fast_json_dumps(value)
         return
-    text = speedups.fast_json_dumps(value)
+    text = http_session.fast_json_dumps(value)
     assert json.loads(text, parse_constant=str) == json.loads(expected, parse_constant=str)
 
 
@@ -380,14 +382,14 @@ def test_slotcopy_copies_every_slot_like_copy_copy() -> None:
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     stock = DialogueStateTracker("a", domain.slots)
-    speedups.install(["slotcopy"])
+    patches.install(["slotcopy"])
     patched = DialogueStateTracker("a", domain.slots)
     assert list(patched.slots) == list(stock.slots)
     for name, slot in patched.slots.items():
         original = next(s for s in domain.slots if s.name == name)
         assert type(slot) is type(stock.slots[name])
         assert vars(slot) == vars(stock.slots[name])
-        assert vars(speedups.shallow_copy(original)) == vars(copy.copy(original))
+        assert vars(slot_copy.shallow_copy(original)) == vars(copy.copy(original))
         assert slot is not original
     patched.slots["msisdn"].value = "081234567890"  # a copy, not the domain's slot
     assert next(s for s in domain.slots if s.name == "msisdn").value is None
@@ -413,10 +415,10 @@ def test_slotcopy_leaves_objects_with_their_own_copying_to_copy_copy() -> None:
         def __init__(self) -> None:
             self.items = [1]
 
-    assert speedups.shallow_copy(WithSlots()).a == 1
-    assert speedups.shallow_copy(WithCopy()).copied is True
+    assert slot_copy.shallow_copy(WithSlots()).a == 1
+    assert slot_copy.shallow_copy(WithCopy()).copied is True
     plain = Plain()
-    duplicate = speedups.shallow_copy(plain)
+    duplicate = slot_copy.shallow_copy(plain)
     assert duplicate is not plain and duplicate.items is plain.items  # shallow, as copy.copy
 
 
@@ -487,7 +489,7 @@ def test_graphrun_gives_dasks_results_and_errors(tmp_path: Path) -> None:
     stock_runner, stock_component = _toy_runner(tmp_path / "stock")
     stock = outcomes(stock_runner)
     stock_calls = sorted(stock_component.calls)
-    speedups.install(["graphrun"])
+    patches.install(["graphrun"])
     patched_runner, patched_component = _toy_runner(tmp_path / "patched")
     patched = outcomes(patched_runner)
     assert patched == stock
@@ -500,10 +502,10 @@ def test_slotcopy_takes_the_plain_path_for_rasas_slots() -> None:
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     kinds = {type(slot) for slot in domain.slots}
-    assert kinds and all(speedups._copies_plainly(kind) for kind in kinds)
+    assert kinds and all(slot_copy._copies_plainly(kind) for kind in kinds)
 
 
 def test_an_unknown_speedup_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="unknown speedup 'turbo'; known: schema, keepalive"):
-        speedups.install(["turbo"])
-    assert speedups.install([]) == []  # nothing installed by the refused call
+    with pytest.raises(ValueError, match="unknown patch 'turbo'; known: .*schema, keepalive"):
+        patches.install(["turbo"])
+    assert patches.install([]) == []  # nothing installed by the refused call

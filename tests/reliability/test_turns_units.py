@@ -15,7 +15,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from assistant_runtime import hooks, turns
+from assistant_runtime import patches, turns
 from assistant_runtime.busy import FALLBACK_BUSY_TEXT
 from assistant_runtime.tracker_store import TrackerStoreUnavailable
 
@@ -58,21 +58,21 @@ def _send(agent: Agent, text: str, message_id: Optional[str] = None) -> Any:
 
 @pytest.fixture
 def patched() -> Iterator[None]:
-    hooks.install()
+    patches.install()
     yield
-    hooks.uninstall()
+    patches.uninstall()
 
 
 def test_a_new_message_is_answered_as_stock_rasa_answers_it() -> None:
-    hooks.uninstall()
+    patches.uninstall()
     agent = _agent()
     stock = [_send(agent, text) for text in ("halo", "tidak", "tidak")]
-    hooks.install()
+    patches.install()
     try:
         agent = _agent()
         ours = [_send(agent, text) for text in ("halo", "tidak", "tidak")]
     finally:
-        hooks.uninstall()
+        patches.uninstall()
     assert ours == stock
     assert [m[0]["text"] for m in ours] == ["jawaban 1", "jawaban 2", "jawaban 3"]
 
@@ -139,12 +139,12 @@ def test_client_message_id_is_taken_from_the_metadata() -> None:
     assert plain.message_id == generated
 
 
-def test_stock_agent_handle_message_is_what_the_hook_replaces() -> None:
-    """Drift check: the hook repeats stock's body (lock, then the processor); a Rasa update
-    that changes it must be looked at before the hook is trusted."""
+def test_stock_agent_handle_message_is_what_the_patch_replaces() -> None:
+    """Drift check: the patch repeats stock's body (lock, then the processor); a Rasa update
+    that changes it must be looked at before the patch is trusted."""
     import inspect
 
-    hooks.uninstall()
+    patches.uninstall()
     source = inspect.getsource(Agent.handle_message)
     body = [line.strip() for line in source.splitlines() if line.strip()]
     assert "async with self.lock_store.lock(message.sender_id):" in body

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sop_engine import normaliser, validators
+from sop_engine import normaliser
 from sop_engine.normaliser import Canonical, canonical, identifier_entity, mask_text, words
 
 
 def test_one_slang_table_for_tokenizer_and_validators():
     vocab = yaml.safe_load(normaliser.VOCABULARY_PATH.read_text(encoding="utf-8"))
     assert "slang" not in vocab  # the table lives in sop_engine/slang.yaml only
-    assert validators.vocabulary().slang == normaliser.normalizer().slang
+    assert normaliser.vocabulary().slang == normaliser.normalizer().slang
     from nlu_components.indonesian_tokenizer import DEFAULT_SLANG_FILE
 
     assert DEFAULT_SLANG_FILE == normaliser.SLANG_PATH

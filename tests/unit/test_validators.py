@@ -1,4 +1,4 @@
-"""Pure validators (sop_engine.validators): good and bad inputs for every slot."""
+"""Pure validators of the slot kinds (sop_engine/kinds): good and bad inputs for every kind."""
 
 from __future__ import annotations
 
@@ -9,8 +9,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sop_engine import validators as v
-from sop_engine.validators import Invalid, Valid, ValidationResult
+from sop_engine import kinds
+from sop_engine.kinds.account_number import validate as validate_account_number
+from sop_engine.kinds.base import Invalid, Valid, ValidationResult
+from sop_engine.kinds.callback_case import validate as validate_callback_case
+from sop_engine.kinds.channel import channel_group
+from sop_engine.kinds.channel import validate as validate_channel
+from sop_engine.kinds.courier import validate as validate_courier
+from sop_engine.kinds.delivery_type import validate as validate_delivery_type
+from sop_engine.kinds.email import validate as validate_email
+from sop_engine.kinds.event_time import validate as validate_event_time
+from sop_engine.kinds.gol_case import validate as validate_gol_case
+from sop_engine.kinds.imes_product import validate as validate_imes_product
+from sop_engine.kinds.layanan import validate as validate_layanan
+from sop_engine.kinds.msisdn import mask_msisdn
+from sop_engine.kinds.msisdn import validate as validate_msisdn
+from sop_engine.kinds.nominal import validate as validate_nominal
+from sop_engine.kinds.order_id import validate as validate_order_id
+from sop_engine.kinds.serial_number import validate as validate_serial_number
+from sop_engine.kinds.sid import validate as validate_sid
+from sop_engine.kinds.transaction_id import validate as validate_transaction_id
+from sop_engine.kinds.way_out import is_no_value, only_negation
+from sop_engine.normaliser import VOCABULARY_PATH, vocabulary
 
 WIB = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=WIB)
@@ -60,7 +80,8 @@ ALL_NAMES = [
 
 
 def test_registry_has_exactly_the_form_validators() -> None:
-    assert sorted(v.VALIDATORS) == sorted(ALL_NAMES)
+    # the kinds a text is validated by, and the two whose options come from the SOP file
+    assert kinds.names() == sorted(ALL_NAMES + ["choice", "payment_method"])
 
 
 GENERIC_BAD = [
@@ -80,25 +101,25 @@ GENERIC_BAD = [
 @pytest.mark.parametrize("name", ALL_NAMES)
 @pytest.mark.parametrize("text", GENERIC_BAD, ids=lambda t: repr(t[:12]))
 def test_every_validator_refuses_empty_emoji_and_huge_text(name: str, text: str) -> None:
-    result = _invalid(v.VALIDATORS[name](text, NOW))
+    result = _invalid(kinds.kind(name).validate(text, NOW))
     assert len(result.reason) < 600
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_text_over_500_characters_is_refused(name: str) -> None:
-    result = _invalid(v.validate(name, "a " * 260, NOW))
+    result = _invalid(kinds.validate(name, "a " * 260, NOW))
     assert "500" in result.reason
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
 @pytest.mark.parametrize("raw", [None, [], ["", "  "], True, {"a": 1}, float("nan")])
 def test_validate_refuses_missing_or_odd_types(name: str, raw: Any) -> None:
-    _invalid(v.validate(name, raw, NOW))
+    _invalid(kinds.validate(name, raw, NOW))
 
 
 def test_validate_unknown_name_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
-        v.validate("nope", "x", NOW)
+        kinds.validate("nope", "x", NOW)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +141,7 @@ def test_validate_unknown_name_is_a_programming_error() -> None:
 def test_validate_accepts_numbers_and_strips_control_chars(
     name: str, raw: Any, expected: Any
 ) -> None:
-    assert _valid(v.validate(name, raw, NOW)).value == expected
+    assert _valid(kinds.validate(name, raw, NOW)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -140,7 +161,7 @@ def test_validate_accepts_numbers_and_strips_control_chars(
     ],
 )
 def test_validate_lists_merge_equal_values(name: str, raw: List[Any], expected: Any) -> None:
-    assert _valid(v.validate(name, raw, NOW)).value == expected
+    assert _valid(kinds.validate(name, raw, NOW)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -157,7 +178,7 @@ def test_validate_lists_merge_equal_values(name: str, raw: List[Any], expected: 
 def test_validate_lists_with_differing_values_ask_which(
     name: str, raw: List[Any], fragments: List[str]
 ) -> None:
-    reason = _invalid(v.validate(name, raw, NOW)).reason
+    reason = _invalid(kinds.validate(name, raw, NOW)).reason
     for fragment in fragments:
         assert fragment in reason
     assert "081234567890" not in reason  # MSISDNs are masked
@@ -192,7 +213,7 @@ MSISDN_GOOD = [
 
 @pytest.mark.parametrize(("text", "expected"), MSISDN_GOOD)
 def test_msisdn_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_msisdn(text)).value == expected
+    assert _valid(validate_msisdn(text)).value == expected
 
 
 MSISDN_BAD = [
@@ -215,12 +236,12 @@ MSISDN_BAD = [
 
 @pytest.mark.parametrize(("text", "fragment"), MSISDN_BAD)
 def test_msisdn_bad(text: str, fragment: str) -> None:
-    reason = _invalid(v.validate_msisdn(text)).reason
+    reason = _invalid(validate_msisdn(text)).reason
     assert fragment in reason
 
 
 def test_msisdn_two_numbers_reason_is_masked() -> None:
-    reason = _invalid(v.validate_msisdn("081234567890 081311112222")).reason
+    reason = _invalid(validate_msisdn("081234567890 081311112222")).reason
     assert "0812****7890" in reason and "0813****2222" in reason
     assert "081234567890" not in reason and "081311112222" not in reason
 
@@ -235,7 +256,7 @@ def test_msisdn_two_numbers_reason_is_masked() -> None:
     ],
 )
 def test_mask_msisdn(msisdn: str, masked: str) -> None:
-    assert v.mask_msisdn(msisdn) == masked
+    assert mask_msisdn(msisdn) == masked
 
 
 # --------------------------------------------------------------------------- nominal
@@ -282,7 +303,7 @@ NOMINAL_GOOD = [
 
 @pytest.mark.parametrize(("text", "expected"), NOMINAL_GOOD)
 def test_nominal_good(text: str, expected: int) -> None:
-    value = _valid(v.validate_nominal(text)).value
+    value = _valid(validate_nominal(text)).value
     assert value == expected and isinstance(value, int)
 
 
@@ -307,7 +328,7 @@ NOMINAL_BAD = [
 
 @pytest.mark.parametrize(("text", "fragment"), NOMINAL_BAD)
 def test_nominal_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_nominal(text)).reason
+    assert fragment in _invalid(validate_nominal(text)).reason
 
 
 # --------------------------------------------------------------------------- channel
@@ -378,7 +399,7 @@ CHANNEL_GOOD = [
 
 @pytest.mark.parametrize(("text", "expected"), CHANNEL_GOOD)
 def test_channel_good(text: str, expected: str) -> None:
-    result = _valid(v.validate_channel(text))
+    result = _valid(validate_channel(text))
     assert result.value == expected
     assert result.note is None
 
@@ -394,11 +415,11 @@ def test_channel_good(text: str, expected: str) -> None:
     ],
 )
 def test_channel_several_mentions_keep_order(text: str, expected: List[str]) -> None:
-    assert _valid(v.validate_channel(text)).value == expected
+    assert _valid(validate_channel(text)).value == expected
 
 
 def test_channel_typo_in_short_answer_is_accepted_with_note() -> None:
-    result = _valid(v.validate_channel("indomarret"))
+    result = _valid(validate_channel("indomarret"))
     assert result.value == "indomaret"
     assert result.note is not None and "Indomaret" in result.note
 
@@ -415,7 +436,7 @@ def test_channel_typo_in_short_answer_is_accepted_with_note() -> None:
     ],
 )
 def test_channel_outside_the_list_is_accepted_as_written_with_a_note(text: str, value: str) -> None:
-    result = _valid(v.validate_channel(text))
+    result = _valid(validate_channel(text))
     assert result.value == value
     assert result.note is not None and "tidak ada di daftar" in result.note
 
@@ -424,7 +445,7 @@ def test_channel_outside_the_list_is_accepted_as_written_with_a_note(text: str, 
     ("text", "value"), [("astinet", "ASTINET"), ("VPN IP", "VPN IP"), ("metro e", "METRO E")]
 )
 def test_imes_product_outside_the_list_is_accepted_as_written(text: str, value: str) -> None:
-    result = _valid(v.validate_imes_product(text))
+    result = _valid(validate_imes_product(text))
     assert result.value == value
     assert result.note is not None and "alur umum" in result.note
 
@@ -433,7 +454,7 @@ def test_imes_product_outside_the_list_is_accepted_as_written(text: str, value: 
     "text", ["jenis kartu", "pulsa belum masuk", "123456", "blm ada", "kemarin", "tadi pagi"]
 )
 def test_channel_unknown(text: str) -> None:
-    reason = _invalid(v.validate_channel(text)).reason
+    reason = _invalid(validate_channel(text)).reason
     assert "tidak dikenali" in reason
     assert "GoPay" in reason and "Alfamart" in reason  # lists accepted examples
 
@@ -464,13 +485,13 @@ def test_channel_unknown(text: str) -> None:
     ],
 )
 def test_channel_group(channel: str, group: str) -> None:
-    assert v.channel_group(channel) == group
-    assert _valid(v.validate_channel(channel)).value == channel  # canonical value accepted
+    assert channel_group(channel) == group
+    assert _valid(validate_channel(channel)).value == channel  # canonical value accepted
 
 
 def test_channel_group_unknown() -> None:
     with pytest.raises(ValueError):
-        v.channel_group("alfamidi")
+        channel_group("alfamidi")
 
 
 # --------------------------------------------------------------------------- serial number
@@ -492,7 +513,7 @@ SN_GOOD = [
 
 @pytest.mark.parametrize("text", SN_GOOD)
 def test_serial_number_good(text: str) -> None:
-    assert _valid(v.validate_serial_number(text)).value == SN
+    assert _valid(validate_serial_number(text)).value == SN
 
 
 SN_BAD = [
@@ -507,14 +528,14 @@ SN_BAD = [
 
 @pytest.mark.parametrize(("text", "fragments"), SN_BAD)
 def test_serial_number_bad(text: str, fragments: List[str]) -> None:
-    reason = _invalid(v.validate_serial_number(text)).reason
+    reason = _invalid(validate_serial_number(text)).reason
     for fragment in fragments:
         assert fragment in reason
     assert "penjual/mitra" in reason  # SOP: ask the seller/channel for the right SN
 
 
 def test_serial_number_reason_text() -> None:
-    assert _invalid(v.validate_serial_number(SN[:-1])).reason == (
+    assert _invalid(validate_serial_number(SN[:-1])).reason == (
         "Serial number harus 25 digit (yang diberikan 24 digit). Minta pelanggan menanyakan "
         "SN yang sesuai format ke penjual/mitra tempat membeli."
     )
@@ -535,7 +556,7 @@ def test_serial_number_reason_text() -> None:
     ],
 )
 def test_transaction_id_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_transaction_id(text)).value == expected
+    assert _valid(validate_transaction_id(text)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -550,7 +571,7 @@ def test_transaction_id_good(text: str, expected: str) -> None:
     ],
 )
 def test_transaction_id_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_transaction_id(text)).reason
+    assert fragment in _invalid(validate_transaction_id(text)).reason
 
 
 @pytest.mark.parametrize(
@@ -563,7 +584,7 @@ def test_transaction_id_bad(text: str, fragment: str) -> None:
     ],
 )
 def test_order_id_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_order_id(text)).value == expected
+    assert _valid(validate_order_id(text)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -577,7 +598,7 @@ def test_order_id_good(text: str, expected: str) -> None:
     ],
 )
 def test_order_id_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_order_id(text)).reason
+    assert fragment in _invalid(validate_order_id(text)).reason
 
 
 @pytest.mark.parametrize(
@@ -591,7 +612,7 @@ def test_order_id_bad(text: str, fragment: str) -> None:
     ],
 )
 def test_sid_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_sid(text)).value == expected
+    assert _valid(validate_sid(text)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -604,7 +625,7 @@ def test_sid_good(text: str, expected: str) -> None:
     ],
 )
 def test_sid_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_sid(text)).reason
+    assert fragment in _invalid(validate_sid(text)).reason
 
 
 @pytest.mark.parametrize(
@@ -618,7 +639,7 @@ def test_sid_bad(text: str, fragment: str) -> None:
     ],
 )
 def test_account_number_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_account_number(text)).value == expected
+    assert _valid(validate_account_number(text)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -626,7 +647,7 @@ def test_account_number_good(text: str, expected: str) -> None:
     [("1234", "5-15"), ("1" * 16, "16 digit"), ("48616A5", "angka"), ("abc", "angka")],
 )
 def test_account_number_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_account_number(text)).reason
+    assert fragment in _invalid(validate_account_number(text)).reason
 
 
 # --------------------------------------------------------------------------- e-mail
@@ -643,11 +664,11 @@ def test_account_number_bad(text: str, fragment: str) -> None:
     ],
 )
 def test_email_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_email(text)).value == expected
+    assert _valid(validate_email(text)).value == expected
 
 
 def test_email_domain_typo_gets_a_note() -> None:
-    result = _valid(v.validate_email("budi@gmail.con"))
+    result = _valid(validate_email("budi@gmail.con"))
     assert result.note is not None and "gmail.com" in result.note
 
 
@@ -663,7 +684,7 @@ def test_email_domain_typo_gets_a_note() -> None:
     ],
 )
 def test_email_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_email(text)).reason
+    assert fragment in _invalid(validate_email(text)).reason
 
 
 # --------------------------------------------------------------------------- courier / delivery
@@ -696,12 +717,12 @@ def test_email_bad(text: str, fragment: str) -> None:
     ],
 )
 def test_courier_good(text: str, expected: str) -> None:
-    result = _valid(v.validate_courier(text))
+    result = _valid(validate_courier(text))
     assert result.value == expected and result.note is None
 
 
 def test_courier_unknown_but_plausible_is_kept_with_note() -> None:
-    result = _valid(v.validate_courier("  Kurir Toko Sendiri "))
+    result = _valid(validate_courier("  Kurir Toko Sendiri "))
     assert result.value == "Kurir Toko Sendiri"
     assert result.note is not None
 
@@ -715,7 +736,7 @@ def test_courier_unknown_but_plausible_is_kept_with_note() -> None:
     ],
 )
 def test_courier_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_courier(text)).reason
+    assert fragment in _invalid(validate_courier(text)).reason
 
 
 @pytest.mark.parametrize(
@@ -736,7 +757,7 @@ def test_courier_bad(text: str, fragment: str) -> None:
     ],
 )
 def test_delivery_type_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_delivery_type(text)).value == expected
+    assert _valid(validate_delivery_type(text)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -744,7 +765,7 @@ def test_delivery_type_good(text: str, expected: str) -> None:
     [("reguler atau instant", "lebih dari satu"), ("kargo", "tidak dikenali")],
 )
 def test_delivery_type_bad(text: str, fragment: str) -> None:
-    reason = _invalid(v.validate_delivery_type(text)).reason
+    reason = _invalid(validate_delivery_type(text)).reason
     assert fragment in reason
 
 
@@ -780,11 +801,11 @@ def test_delivery_type_bad(text: str, fragment: str) -> None:
     ],
 )
 def test_layanan_good(text: str, expected: Any) -> None:
-    assert _valid(v.validate_layanan(text)).value == expected
+    assert _valid(validate_layanan(text)).value == expected
 
 
 def test_layanan_bad() -> None:
-    assert "voice" in _invalid(v.validate_layanan("tv kabel")).reason
+    assert "voice" in _invalid(validate_layanan("tv kabel")).reason
 
 
 @pytest.mark.parametrize(
@@ -802,7 +823,7 @@ def test_layanan_bad() -> None:
     ],
 )
 def test_imes_product_good(text: str, expected: str) -> None:
-    assert _valid(v.validate_imes_product(text)).value == expected
+    assert _valid(validate_imes_product(text)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -816,7 +837,7 @@ def test_imes_product_good(text: str, expected: str) -> None:
     ],
 )
 def test_imes_product_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_imes_product(text)).reason
+    assert fragment in _invalid(validate_imes_product(text)).reason
 
 
 # --------------------------------------------------------------------------- gol / callback
@@ -845,12 +866,12 @@ GOL_CASES = [
 
 
 def test_gol_case_vocabulary_is_the_contract() -> None:
-    assert [t.value for t in v.vocabulary().gol_cases] == GOL_CASES
+    assert [t.value for t in vocabulary().gol_cases] == GOL_CASES
 
 
 @pytest.mark.parametrize("value", GOL_CASES)
 def test_gol_case_accepts_canonical_value(value: str) -> None:
-    assert _valid(v.validate_gol_case(value)).value == value
+    assert _valid(validate_gol_case(value)).value == value
 
 
 @pytest.mark.parametrize(
@@ -883,7 +904,7 @@ def test_gol_case_accepts_canonical_value(value: str) -> None:
     ],
 )
 def test_gol_case_agent_wording(text: str, expected: str) -> None:
-    assert _valid(v.validate_gol_case(text)).value == expected
+    assert _valid(validate_gol_case(text)).value == expected
 
 
 @pytest.mark.parametrize(
@@ -894,7 +915,7 @@ def test_gol_case_agent_wording(text: str, expected: str) -> None:
     ],
 )
 def test_gol_case_bad(text: str, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_gol_case(text)).reason
+    assert fragment in _invalid(validate_gol_case(text)).reason
 
 
 CALLBACK_CASES = [
@@ -908,7 +929,7 @@ CALLBACK_CASES = [
 
 @pytest.mark.parametrize("value", CALLBACK_CASES)
 def test_callback_case_accepts_canonical_value(value: str) -> None:
-    assert _valid(v.validate_callback_case(value)).value == value
+    assert _valid(validate_callback_case(value)).value == value
 
 
 @pytest.mark.parametrize(
@@ -930,11 +951,11 @@ def test_callback_case_accepts_canonical_value(value: str) -> None:
     ],
 )
 def test_callback_case_agent_wording(text: str, expected: str) -> None:
-    assert _valid(v.validate_callback_case(text)).value == expected
+    assert _valid(validate_callback_case(text)).value == expected
 
 
 def test_callback_case_bad() -> None:
-    assert "tidak dikenali" in _invalid(v.validate_callback_case("minta pulsa gratis")).reason
+    assert "tidak dikenali" in _invalid(validate_callback_case("minta pulsa gratis")).reason
 
 
 # --------------------------------------------------------------------------- event time
@@ -961,7 +982,7 @@ EVENT_GOOD = [
 
 @pytest.mark.parametrize(("text", "now", "iso", "note"), EVENT_GOOD)
 def test_event_time_good(text: str, now: datetime, iso: str, note: str | None) -> None:
-    result = _valid(v.validate_event_time(text, now))
+    result = _valid(validate_event_time(text, now))
     assert result.value == iso
     if note is None:
         assert result.note is None
@@ -993,37 +1014,37 @@ EVENT_BAD = [
 
 @pytest.mark.parametrize(("text", "now", "fragment"), EVENT_BAD)
 def test_event_time_bad(text: str, now: datetime, fragment: str) -> None:
-    assert fragment in _invalid(v.validate_event_time(text, now)).reason
+    assert fragment in _invalid(validate_event_time(text, now)).reason
 
 
 def test_event_time_future_reason_shows_the_times() -> None:
-    reason = _invalid(v.validate_event_time("hari ini jam 9 malam", NOW)).reason
+    reason = _invalid(validate_event_time("hari ini jam 9 malam", NOW)).reason
     assert "22-11-2026 21:00 WIB" in reason and "22-11-2026 10:00 WIB" in reason
 
 
 def test_event_time_with_utc_now_and_makassar_agents(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENT_TZ", "Asia/Makassar")
     now = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)  # 10:00 WITA
-    assert _valid(v.validate("event_time", "kemarin jam 3 sore", now)).value == (
+    assert _valid(kinds.validate("event_time", "kemarin jam 3 sore", now)).value == (
         "2026-11-21T15:00:00+08:00"
     )
-    reason = _invalid(v.validate("event_time", "hari ini jam 9 malam", now)).reason
+    reason = _invalid(kinds.validate("event_time", "hari ini jam 9 malam", now)).reason
     assert "WITA" in reason
 
 
 def test_event_time_naive_now_is_refused() -> None:
     with pytest.raises(ValueError):
-        v.validate_event_time("kemarin", datetime(2026, 11, 22, 10, 0))
+        validate_event_time("kemarin", datetime(2026, 11, 22, 10, 0))
 
 
 # --------------------------------------------------------------------------- vocabulary
 
 
 def test_vocabulary_is_loaded_from_the_sop_folder() -> None:
-    assert v.VOCABULARY_PATH.name == "vocabulary.yaml"
-    assert v.VOCABULARY_PATH.parent.name == "sop"
-    assert v.VOCABULARY_PATH.is_file()
-    assert v.vocabulary() is v.vocabulary()  # loaded once
+    assert VOCABULARY_PATH.name == "vocabulary.yaml"
+    assert VOCABULARY_PATH.parent.name == "sop"
+    assert VOCABULARY_PATH.is_file()
+    assert vocabulary() is vocabulary()  # loaded once
 
 
 @pytest.mark.parametrize(
@@ -1039,7 +1060,7 @@ def test_vocabulary_is_loaded_from_the_sop_folder() -> None:
     ],
 )
 def test_only_negation(text: str, negation: bool) -> None:
-    assert v.only_negation(text) is negation
+    assert only_negation(text) is negation
 
 
 @pytest.mark.parametrize(
@@ -1056,4 +1077,4 @@ def test_only_negation(text: str, negation: bool) -> None:
     ],
 )
 def test_is_no_value(text: str, way_out: bool) -> None:
-    assert v.is_no_value(text) is way_out
+    assert is_no_value(text) is way_out
