@@ -105,6 +105,12 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
             # re-label order_id / sid / account_number / transaction_id by context and shape,
             # and add a labelled identifier no extractor found ("id transaksi DN2311...")
             "identifiers_by_context": True,
+            # a value no extractor found, named with one typo ("kredifo"), digits for letters
+            # ("0v0") or split in two ("link aja"): taken from the vocabulary in messages of
+            # these intents (where the form asks for it), when no value of it was found
+            "misspelled_values": {
+                "channel": ["pulsa_belum_masuk", "nomor_belum_aktif_setelah_bayar", "inform"],
+            },
         }
 
     def __init__(
@@ -228,6 +234,7 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
             ]
         result = self._single_values(result)
         result.extend(self._case_from_message(text, intent, result))
+        result.extend(self._misspelled_values(text, intent, result))
         for entity in result:
             entity.pop(_RANK, None)
         return _dedupe(result)
@@ -315,6 +322,28 @@ class CanonicalEntities(GraphComponent, EntityExtractorMixin):
                         "end": len(text),
                         "value": best,
                         "confidence_canonical": round(score, 3),
+                        "extractor": self.__class__.__name__,
+                    }
+                )
+        return found
+
+    def _misspelled_values(
+        self, text: str, intent: Optional[str], entities: List[Dict[str, Any]]
+    ) -> List[Dict[str, Any]]:
+        found: List[Dict[str, Any]] = []
+        for name, intents in self._config["misspelled_values"].items():
+            if intent not in intents or any(e.get("entity") == name for e in entities):
+                continue
+            kind = normaliser.CANONICAL_ENTITIES.get(name)
+            if kind is None:
+                continue
+            for value in normaliser.matcher(kind).find_misspelled(text):
+                found.append(
+                    {
+                        "entity": name,
+                        "start": 0,
+                        "end": len(text),
+                        "value": value,
                         "extractor": self.__class__.__name__,
                     }
                 )

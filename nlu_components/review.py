@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from sop_engine.normaliser import mask_text
 
 REASONS = ("fallback", "out_of_scope", "low_confidence", "refused_value", "restarted")
 STOP_INTENTS = frozenset({"stop"})
+
+
+_SHORT_VALUE = re.compile(r"^[^()\[\]{}:\"]+$")
 
 
 def database_url(env: Mapping[str, str], default_sqlite: str = "var/tracker.db") -> str:
@@ -214,7 +218,11 @@ def example_line(text: str, entities: List[Dict[str, Any]]) -> str:
         out.append(text[position : entity["start"]])
         span = text[entity["start"] : entity["end"]]
         value = entity.get("value")
-        if isinstance(value, str) and value != span:
+        if isinstance(value, str) and value != span and _SHORT_VALUE.match(value):
+            # the short form: training data in JSON form is schema-checked example by example
+            # at every load, several times per training (docs/nlu-report.md, annotation guide)
+            out.append(f"[{span}]({entity['entity']}:{value})")
+        elif isinstance(value, str) and value != span:
             out.append(f'[{span}]{{"entity": "{entity["entity"]}", "value": {json.dumps(value)}}}')
         else:
             out.append(f"[{span}]({entity['entity']})")

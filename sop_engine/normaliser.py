@@ -1,7 +1,8 @@
 """The project's one Indonesian normaliser: slang, vocabulary matching, canonical values.
 
 Shared by the NLU pipeline (the tokenizer's lemmas and the canonical-value component after the
-entity extractors, both in nlu_components/) and by the form validators (sop_engine/validators.py).
+entity extractors, both in nlu_components/) and by the form validators (the slot kinds,
+sop_engine/kinds/).
 Pure Python: never imports Rasa.
 
 * ``sop_engine/slang.yaml`` is the single slang / abbreviation table ("udh" -> "sudah",
@@ -183,6 +184,55 @@ def normalizer() -> SlangNormalizer:
     return SlangNormalizer.from_file(SLANG_PATH)
 
 
+def load_phrases(path: Optional[Path] = None) -> Dict[str, str]:
+    """The ``phrases`` of slang.yaml: several words that mean one ("baru saja" -> "tadi")."""
+    data = yaml.safe_load(Path(path or SLANG_PATH).read_text(encoding="utf-8")) or {}
+    phrases = {}
+    for key, value in (data.get("phrases") or {}).items():
+        words_of_key = str(key).lower().split()
+        if len(words_of_key) < 2 or not str(value).strip():
+            raise ValueError(f"slang phrase {key!r}: needs two words or more and a value")
+        phrases[" ".join(words_of_key)] = str(value).lower()
+    return phrases
+
+
+@dataclass(frozen=True)
+class SpellingRewriter:
+    """Rewrites, in a lower-case text, the spellings of a set of words to their normal form."""
+
+    tokens: Optional[re.Pattern[str]]
+    table: Mapping[str, str]
+    phrases: Tuple[Tuple[re.Pattern[str], str], ...]
+
+    def __call__(self, text: str) -> str:
+        if self.tokens is not None:
+            text = self.tokens.sub(lambda m: self.table[m.group(0)], text)
+        for pattern, value in self.phrases:
+            text = pattern.sub(value, text)
+        return text
+
+
+@functools.lru_cache(maxsize=8)
+def spelling_rewriter(targets: FrozenSet[str]) -> SpellingRewriter:
+    """The slang.yaml spellings (words, then phrases) of every word in ``targets``.
+
+    For text-level parsers with a grammar of their own (sop_engine/timeparse.py): they name
+    the words their grammar knows; how agents spell those words comes from the one table.
+    """
+    slang, _stems = load_slang(SLANG_PATH)
+    table = {k: v for k, v in slang.items() if v in targets and k != v}
+    tokens = None
+    if table:
+        alternation = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+        tokens = re.compile(rf"\b(?:{alternation})\b")
+    phrases = tuple(
+        (re.compile(r"\b" + r"\s+".join(re.escape(w) for w in phrase.split()) + r"\b"), value)
+        for phrase, value in sorted(load_phrases().items(), key=lambda kv: -len(kv[0]))
+        if value in targets
+    )
+    return SpellingRewriter(tokens, table, phrases)
+
+
 _NON_WORD = re.compile(r"[^a-z0-9&]+")
 
 
@@ -276,6 +326,37 @@ def vocabulary() -> Vocabulary:
     )
 
 
+# digits typed for the letters they look like, in a word that has letters: "0v0", "g0pay"
+_LOOKALIKE_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s"}
+_LOOKALIKES = re.compile(r"^(?=.*[a-z])[a-z0-9]*[0-9][a-z0-9]*$")
+
+
+def _unlookalike(match: re.Match[str]) -> str:
+    return "".join(_LOOKALIKE_DIGITS.get(ch, ch) for ch in match.group(0))
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one edit: one letter inserted, deleted or
+    replaced, or two neighbouring letters swapped (optimal string alignment distance 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(shorter) and shorter[i] == longer[i]:
+        i += 1
+    return shorter[i:] == longer[i + 1 :]
+
+
 class Matcher:
     """Finds canonical values of a term list in free text, in order of appearance."""
 
@@ -311,6 +392,38 @@ class Matcher:
             if value not in found:
                 found.append(value)
         return found
+
+    def find_misspelled(self, text: str, min_length: int = 6) -> List[str]:
+        """Values named with one typo ("kredifo", "jenuis"), digits for letters ("0v0") or a
+        one-word name split in two ("link aja"): one edit (a letter added, dropped, changed,
+        or two swapped) from a one-word synonym of ``min_length`` letters or more."""
+        tokens = words(text, self._slang).split()
+        candidates = list(tokens) + [a + b for a, b in zip(tokens, tokens[1:], strict=False)]
+        found: List[str] = []
+        for token in candidates:
+            plain = _LOOKALIKES.sub(_unlookalike, token)
+            if token in self._by_key:
+                # a key typed as it is: the extractors' business; two words joined: a split name
+                value = self._by_key[token] if token not in tokens else None
+            elif plain != token and plain in self._by_key and len(plain) >= 3:
+                value = self._by_key[plain]
+            else:
+                value = self._nearest_key(plain, min_length)
+            if value is not None and value not in found:
+                found.append(value)
+        return found
+
+    def _nearest_key(self, token: str, min_length: int) -> Optional[str]:
+        if len(token) < min_length - 1 or not token.isalpha():
+            return None
+        values = {
+            self._by_key[key]
+            for key in self.single_words
+            if len(key) >= min_length
+            and abs(len(key) - len(token)) <= 1
+            and one_edit_apart(token, key)
+        }
+        return values.pop() if len(values) == 1 else None
 
     def lookup(self, key: str) -> str:
         return self._by_key[key]
@@ -497,7 +610,7 @@ def labelled_identifiers(text: str) -> List[Tuple[str, int, int]]:
     return found
 
 
-# shortest letters+digits of each identifier the validators accept (sop_engine/validators.py)
+# shortest letters+digits of each identifier the validators accept (sop_engine/kinds/)
 _MIN_IDENTIFIER_LENGTH = {"sid": 6, "account_number": 5, "order_id": 6, "transaction_id": 8}
 
 

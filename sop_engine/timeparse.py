@@ -59,6 +59,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta
 
+from sop_engine.normaliser import spelling_rewriter
+
 DEFAULT_AGENT_TZ = "Asia/Jakarta"
 
 __all__ = [
@@ -188,28 +190,15 @@ _ISO_RE = re.compile(
     re.IGNORECASE,
 )
 
-_ABBREVIATIONS: List[Tuple[str, str]] = [
-    (r"kmrn|kmrin|kmren|kmarin|kmaren|kemaren|kemarn|kemrin|kmarn", "kemarin"),
-    (r"tgl|tggl|tangal", "tanggal"),
-    (r"jm|jem", "jam"),
-    (r"hr|hri", "hari"),
-    (r"yg", "yang"),
-    (r"pkl", "pukul"),
-    (r"td|tdi", "tadi"),
-    # "just now": today, the hour not said (asked when a rule needs it), like "tadi"
-    (r"barusan|brusan|baru\s+(?:saja|aja|sj)|br\s+(?:saja|aja|sj)", "tadi"),
-    (r"mlm|malem|mlam", "malam"),
-    (r"pgi|pg", "pagi"),
-    (r"siank", "siang"),
-    (r"sre", "sore"),
-    (r"smlm|semalem", "semalam"),
-    (r"bln", "bulan"),
-    (r"mgg|mgu|mingg", "minggu"),
-    (r"mnt", "menit"),
-    (r"kurleb|kira kira|kurang lebih|lebih kurang|sekitaran|skitar|sktr", "sekitar"),
-    (r"dini hari", "dinihari"),
-]
-_ABBREVIATION_RES = [(re.compile(rf"\b(?:{pat})\b"), rep) for pat, rep in _ABBREVIATIONS]
+# The words this grammar knows; how agents spell them ("tgl", "jm", "sktr", "dini hari")
+# comes from the project's one slang table (sop_engine/slang.yaml).
+TIME_WORDS = frozenset(
+    {
+        "kemarin", "tanggal", "jam", "hari", "yang", "pukul", "tadi", "malam", "pagi",
+        "siang", "sore", "semalam", "bulan", "minggu", "menit", "sekitar", "dinihari",
+        "besok", "tahun",
+    }
+)  # fmt: skip
 
 _GREETING_RE = re.compile(rf"\b(?:selamat|met|slmt)\s+(?:{_DAYPART_ALT})\b")
 _ZONE_RE = re.compile(r"\b(wita|wib|wit)\b")
@@ -282,8 +271,7 @@ def _normalise(text: str) -> str:
     s = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", " ", s)  # jam3 -> jam 3, 3sore -> 3 sore
     s = re.sub(r"[,;!?()\"]", " ", s)
     s = re.sub(r"\s+", " ", s).strip()
-    for pattern, replacement in _ABBREVIATION_RES:
-        s = pattern.sub(replacement, s)
+    s = spelling_rewriter(TIME_WORDS)(s)
     s = _GREETING_RE.sub(" ", s)
     return re.sub(r"\s+", " ", s).strip()
 

@@ -10,8 +10,14 @@ NOUN = "jenis pengiriman"
 
 def validate(text: str) -> ValidationResult:
     """'reguler' | 'instant'."""
+    # The page names two delivery types only; another service ("same day", "express") is not
+    # mapped onto one of them: the agent checks the order, else the TL decides
     return single_choice(
-        text, NOUN, "delivery_types", "Tanyakan jenis pengiriman yang dipilih saat order."
+        text,
+        NOUN,
+        "delivery_types",
+        "Halaman hanya membedakan reguler dan instant: cek jenis pengiriman di detail order; "
+        "bila tetap tidak jelas, konfirmasi ke TL.",
     )
 
 

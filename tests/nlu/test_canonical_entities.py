@@ -141,3 +141,29 @@ def test_labelled_identifier_no_extractor_found_is_added(component):
         ("sid", "55012345", True),
         ("transaction_id", "DN2311250099871", True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # one typo, digits for letters, a one-word name split in two: where the form asks
+        ("plg bayar paket pake kredivvo, blm masuk", "pulsa_belum_masuk", [("channel", "kredivo")]),
+        ("isi pulsa pakai saldo 0V0", "pulsa_belum_masuk", [("channel", "ovo")]),
+        ("via link aja", "inform", [("channel", "linkaja")]),
+        ("udh bayar lwt alfamrat", "nomor_belum_aktif_setelah_bayar", [("channel", "alfamart")]),
+        # no channel question in this case: no guess
+        ("kredivvo", "callback", []),
+        # short words are too close to ordinary words ("dana", "pos"): left to the extractors
+        ("dna", "inform", []),
+        ("pulsa blm masuk", "pulsa_belum_masuk", []),
+    ],
+)
+def test_misspelled_channel_no_extractor_found(component, text, intent, expected):
+    out = component.canonicalise(text, [], intent)
+    assert [(e["entity"], e["value"]) for e in out] == expected
+
+
+def test_misspelled_channel_never_overrides_an_extracted_one(component):
+    text = "bayar pake alfa, td nyoba kredivvo"
+    out = component.canonicalise(text, [ent(text, "alfa", "channel")], "pulsa_belum_masuk")
+    assert [(e["entity"], e["value"]) for e in out] == [("channel", "alfamart")]

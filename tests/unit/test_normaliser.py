@@ -105,3 +105,39 @@ def test_mask_text(text: str, expected: str):
 )
 def test_identifier_too_short(entity: str, value: str, short: bool):
     assert normaliser.identifier_too_short(entity, value) is short
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("kredifo", "kredivo", True),  # replaced
+        ("lnkaja", "linkaja", True),  # dropped
+        ("jenniuss", "jenius", False),  # two added
+        ("jenuis", "jenius", True),  # swapped
+        ("shopee", "shopee", False),  # equal: not a typo
+        ("", "a", True),
+        ("", "", False),
+        ("abc", "cba", False),
+    ],
+)
+def test_one_edit_apart(a: str, b: str, expected: bool):
+    assert normaliser.one_edit_apart(a, b) is expected
+    assert normaliser.one_edit_apart(b, a) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pake kredifo", ["kredivo"]),
+        ("saldo 0V0 tp", ["ovo"]),
+        ("link aja", ["linkaja"]),
+        ("alfamrat lalu jenuis", ["alfamart", "jenius"]),
+        ("gopay", []),  # spelt right: the extractors' business
+        ("tagihan", []),
+        ("", []),
+        ("<script>alert(1)</script>", []),
+        ("x" * 10_000, []),
+    ],
+)
+def test_find_misspelled_channel(text: str, expected: list):
+    assert normaliser.matcher("channels").find_misspelled(text) == expected

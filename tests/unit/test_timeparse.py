@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterator, Optional
 from zoneinfo import ZoneInfo
 
@@ -133,6 +134,11 @@ CASES_NOW = [
     ("2026-11-21 15:00", "2026-11-21T15:00:00+07:00", True, False, False),
     ("besok", "2026-11-23T00:00:00+07:00", False, False, False),  # refused by validator
     ("selamat pagi, kemarin jam 3", "2026-11-21T03:00:00+07:00", True, False, False),
+    # spellings from the one slang table (sop_engine/slang.yaml), words and phrases
+    ("kmrin jem 3 sre", "2026-11-21T15:00:00+07:00", True, False, False),
+    ("tangal 20 nov pkl 8 pgi", "2026-11-20T08:00:00+07:00", True, False, False),
+    ("kmrn kurang lebih jam 7 mlm", "2026-11-21T19:00:00+07:00", True, True, False),
+    ("bsk", "2026-11-23T00:00:00+07:00", False, False, False),  # refused by validator
 ]
 
 
@@ -321,3 +327,17 @@ def test_parserinfo_reads_indonesian_names() -> None:
     assert info.weekday("senin") == 0
     assert info.weekday("Minggu") == 6
     assert info.weekday("ahad") == 6
+
+
+def test_time_spellings_come_from_the_slang_table(tmp_path: Path) -> None:
+    """timeparse keeps the words its grammar knows; their spellings live in slang.yaml."""
+    import re as _re
+
+    from sop_engine import normaliser, timeparse
+
+    source = Path(timeparse.__file__).read_text(encoding="utf-8")
+    assert not _re.search(r"\bkmrn\b|\bbarusan\b|\bkurleb\b", source)
+    rewrite = normaliser.spelling_rewriter(timeparse.TIME_WORDS)
+    assert rewrite("brusan jm 3 kira kira") == "tadi jam 3 sekitar"
+    assert rewrite("dini hri") == "dinihari"
+    assert rewrite("pgilan") == "pgilan"  # whole words only
