@@ -5,6 +5,8 @@
 * :mod:`assistant_runtime.tracker_store` SQL tracker store that fails loudly instead of
                                         falling back to memory; clear error when the
                                         database is down at start.
+* :mod:`assistant_runtime.event_broker` Rasa's SQL event broker writing a turn's events in one
+                                        transaction (the embedded analytics store).
 * :mod:`assistant_runtime.lock_store`   Redis lock store with atomic tickets (two Rasa
                                         instances), short renewed leases, bounded waits,
                                         Redis calls off the event loop, and a clear error

@@ -17,16 +17,20 @@ in endpoints*.yml):
   log an error and report it on ``GET /health``;
 * reconnects by itself when the database is back (``pool_pre_ping``);
 * refuses to save a turn whose Redis lock lease may have expired
-  (:func:`assistant_runtime.turns.check_lease_before_save`).
+  (:func:`assistant_runtime.turns.check_lease_before_save`);
+* publishes a save's new events to the event broker without reading the conversation again
+  (:meth:`StrictSQLTrackerStore.stream_events`), all at once when the broker takes a batch
+  (:class:`assistant_runtime.event_broker.BatchingSQLEventBroker`).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 import rasa.core.tracker_store as rasa_tracker_store
 import sqlalchemy as sa
@@ -41,6 +45,9 @@ from assistant_runtime.patches import warn_unless_installed
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 30.0
+# conversations whose stored-event count is remembered between a read and the next save
+# (beyond it the counts are dropped; a save without one reads the conversation, as Rasa does)
+MAX_REMEMBERED_COUNTS = 10_000
 _DIALECT_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 
 
@@ -120,6 +127,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             url, pool_pre_ping=True, **rasa_tracker_store.create_engine_kwargs(url)
         )
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._stored_event_counts: Dict[str, int] = {}
         STATUS.report("tracker_store", True)
         logger.info("tracker store: %s (strict, no in-memory fallback)", self.description)
 
@@ -184,6 +192,10 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         except sa.exc.SQLAlchemyError as error:
             raise self._failed("read", sender_id, error) from error
         self._succeeded()
+        if self.event_broker is not None:  # for stream_events
+            if len(self._stored_event_counts) >= MAX_REMEMBERED_COUNTS:
+                self._stored_event_counts.clear()
+            self._stored_event_counts[sender_id] = len(tracker.events) if tracker else 0
         return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
@@ -203,6 +215,38 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         except sa.exc.SQLAlchemyError as error:
             raise self._failed("save", tracker.sender_id, error) from error
         self._succeeded()
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Publishes the events added since the conversation was read, as Rasa's
+        ``TrackerStore.stream_events`` does, without reading it once more.
+
+        Rasa reads the stored conversation again right before every save only to know how
+        many of the tracker's events are stored already (``TrackerEventDiffEngine``: the
+        events past that number are new). That number was known when the turn read the
+        conversation (:meth:`retrieve`), and nothing can be stored for the conversation in
+        between: Rasa holds its lock (lock store) from that read to the save. Each read
+        serves one save; a save without a read of its own (a new conversation's second save
+        in its first turn) reads the conversation as Rasa does.
+        """
+        if self.event_broker is None:
+            return
+        sender_id = tracker.sender_id
+        stored = self._stored_event_counts.pop(sender_id, None)
+        if stored is None:
+            stored_tracker = await self.retrieve(sender_id)
+            self._stored_event_counts.pop(sender_id, None)
+            stored = len(stored_tracker.events) if stored_tracker else 0
+        bodies: List[Dict[str, Any]] = []
+        for event in itertools.islice(tracker.events, stored, len(tracker.events)):
+            body: Dict[str, Any] = {"sender_id": sender_id}
+            body.update(event.as_dict())
+            bodies.append(body)
+        publish_batch = getattr(self.event_broker, "publish_batch", None)
+        if publish_batch is not None:
+            publish_batch(bodies)
+        else:
+            for body in bodies:
+                self.event_broker.publish(body)
 
     async def keys(self) -> Iterable[str]:
         try:

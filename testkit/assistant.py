@@ -138,7 +138,7 @@ def embedded_endpoints(
     action_timeout: Optional[float] = None,
 ) -> Path:
     """``source`` (the shipped endpoints.yml) with only this run's action URL and its own
-    SQLite files in ``workdir`` (tracker store, SQL event broker) changed."""
+    SQLite files in ``workdir`` (tracker store, event broker) changed."""
     config = yaml.safe_load(source.read_text(encoding="utf-8"))
     if "action_endpoint" in config:
         config["action_endpoint"]["url"] = action_url
@@ -148,7 +148,7 @@ def embedded_endpoints(
     if store.get("dialect") == "sqlite":
         store["db"] = str(workdir / "tracker.db")
     broker = config.get("event_broker") or {}
-    if broker.get("type") == "sql":
+    if broker.get("dialect") == "sqlite":
         broker["db"] = str(workdir / "events.db")
     return write_endpoints(workdir / "endpoints.yml", config)
 
@@ -197,7 +197,8 @@ class Servers:
         them again when one of them does not come up."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         for store in ("tracker.db", "events.db"):  # a run starts with empty stores
-            (self.workdir / store).unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                (self.workdir / f"{store}{suffix}").unlink(missing_ok=True)
         endpoints = self.endpoints or embedded_endpoints(
             self.workdir,
             f"http://127.0.0.1:{self.action_port}/webhook",

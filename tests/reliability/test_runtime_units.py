@@ -166,7 +166,11 @@ def test_endpoint_files() -> None:
         action_calls.action_timeout(type("E", (), {"kwargs": production["action_endpoint"]})())
         == 10
     )
-    assert embedded["event_broker"] == {"type": "sql", "dialect": "sqlite", "db": "var/events.db"}
+    assert embedded["event_broker"] == {
+        "type": "assistant_runtime.event_broker.BatchingSQLEventBroker",
+        "dialect": "sqlite",
+        "db": "var/events.db",
+    }
     assert production["event_broker"]["type"] == "pika"
     for key in ("url", "port", "username", "password"):
         assert str(production["event_broker"][key]).startswith("${"), key
