@@ -197,25 +197,22 @@ def rabbit_delete(queue: str, exchange: str = "") -> None:
 def production_env(
     dbname: str,
     redis_db: int,
-    *,
-    pg_host: str = PG_HOST,
-    pg_port: int = PG_PORT,
-    pg_user: str = PG_USER,
-    pg_secret: str = PG_SECRET,
-    redis_host: str = REDIS_HOST,
-    redis_port: int = REDIS_PORT,
     action_url: str = "",
+    pg: Tuple[str, int, str, str] = (PG_HOST, PG_PORT, PG_USER, PG_SECRET),
+    redis: Tuple[str, int] = (REDIS_HOST, REDIS_PORT),
 ) -> Dict[str, str]:
-    """The tracker store and lock store variables endpoints.production.yml reads (the test
-    Redis has no login); ``action_url``: ACTION_ENDPOINT_URL too."""
+    """The tracker store and lock store variables endpoints.production.yml reads, for
+    PostgreSQL at ``pg`` (host, port, user, secret) and Redis at ``redis`` (host, port; the
+    test Redis has no login); ``action_url``: ACTION_ENDPOINT_URL too."""
+    pg_host, pg_port, pg_user, pg_secret = pg
     env = {
         "TRACKER_DB_HOST": pg_host,
         "TRACKER_DB_PORT": str(pg_port),
         "TRACKER_DB_NAME": dbname,
         "TRACKER_DB_USER": pg_user,
         "TRACKER_DB_PASSWORD": pg_secret,
-        "LOCK_REDIS_HOST": redis_host,
-        "LOCK_REDIS_PORT": str(redis_port),
+        "LOCK_REDIS_HOST": redis[0],
+        "LOCK_REDIS_PORT": str(redis[1]),
         "LOCK_REDIS_DB": str(redis_db),
         "LOCK_REDIS_PASSWORD": "",
     }

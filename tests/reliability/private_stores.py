@@ -180,14 +180,7 @@ class PrivatePostgres:
 
 def store_env(redis_port: int, pg_port: int, dbname: str, action_url: str) -> Dict[str, str]:
     """Environment for endpoints.production.yml as shipped, pointed at the private stores."""
+    local = "127.0.0.1"
     return production_env(
-        dbname,
-        0,
-        pg_host="127.0.0.1",
-        pg_port=pg_port,
-        pg_user="postgres",
-        pg_secret="",
-        redis_host="127.0.0.1",
-        redis_port=redis_port,
-        action_url=action_url,
+        dbname, 0, action_url, pg=(local, pg_port, "postgres", ""), redis=(local, redis_port)
     )
