@@ -37,6 +37,21 @@ VOCABULARY_PATH = Path(__file__).resolve().parent.parent / "sop" / "vocabulary.y
 
 # --------------------------------------------------------------------------- token level
 
+# Indonesian digit words, read by the amount parser (kinds/nominal.py) and the date/time
+# parser ("dua hari lalu", timeparse.py)
+DIGIT_WORDS: Mapping[str, int] = {
+    "nol": 0,
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+}
+
 # unit suffixes glued to a number: "100k", "1jt", "3sore", "2hr", "3x"
 UNITS = {
     "k": "ribu",

@@ -59,7 +59,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta
 
-from sop_engine.normaliser import spelling_rewriter
+from sop_engine.normaliser import DIGIT_WORDS, spelling_rewriter
 
 DEFAULT_AGENT_TZ = "Asia/Jakarta"
 
@@ -171,16 +171,8 @@ def _month_words() -> List[str]:
 _MONTH_ALT = "|".join(_month_words())
 _DAYPART_ALT = "pagi|siang|sore|malam|dinihari|subuh"
 _NUMBER_WORDS = {
+    **{word: n for word, n in DIGIT_WORDS.items() if n},
     "se": 1,
-    "satu": 1,
-    "dua": 2,
-    "tiga": 3,
-    "empat": 4,
-    "lima": 5,
-    "enam": 6,
-    "tujuh": 7,
-    "delapan": 8,
-    "sembilan": 9,
     "sepuluh": 10,
 }
 _COUNT_ALT = r"\d{1,3}|" + "|".join(w for w in _NUMBER_WORDS if w != "se")

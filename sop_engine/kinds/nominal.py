@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, List, Optional, Sequence
 
+from sop_engine import normaliser
 from sop_engine.kinds.base import Invalid, SlotKind, Valid, ValidationResult, prepare, without_now
 
 NOUN = "nominal isi ulang"
@@ -16,18 +17,7 @@ def rupiah(amount: float) -> str:
     return f"{sign}Rp{abs(int(round(amount))):,}".replace(",", ".")
 
 
-_UNITS = {
-    "nol": 0,
-    "satu": 1,
-    "dua": 2,
-    "tiga": 3,
-    "empat": 4,
-    "lima": 5,
-    "enam": 6,
-    "tujuh": 7,
-    "delapan": 8,
-    "sembilan": 9,
-}
+_UNITS = normaliser.DIGIT_WORDS
 _SE_SMALL = {"sepuluh": 10, "sebelas": 11, "seratus": 100}
 _SE_BIG = {"seribu": 1_000, "sejuta": 1_000_000}
 _SCALE_SMALL = {"puluh": 10, "ratus": 100}
