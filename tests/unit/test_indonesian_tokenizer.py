@@ -22,6 +22,7 @@ from nlu_components.indonesian_tokenizer import (  # noqa: E402
     NEGATIONS,
     SERIAL_NUMBER_PATTERN,
     IndonesianTokenizer,
+    NormalisedToken,
     SlangNormalizer,
     load_slang,
 )
@@ -258,3 +259,32 @@ def test_empty_slang_value_is_rejected(tmp_path: Path):
     slang_file.write_text("slang:\n  gk: ''\n", encoding="utf-8")
     with pytest.raises(ValueError):
         SlangNormalizer.from_file(slang_file)
+
+
+def test_every_token_fingerprints_all_its_fields(tokenizer: IndonesianTokenizer):
+    text = "plg udh isi 50rb di alfa, 081234567890"
+    tokens = tokenizer.tokenize(Message(data={TEXT: text}), TEXT)
+    again = tokenizer.tokenize(Message(data={TEXT: text}), TEXT)
+    assert tokens and all(isinstance(t, NormalisedToken) for t in tokens)
+    # same content, same fingerprint (it is Rasa's cache key between training runs)
+    assert [t.fingerprint() for t in tokens] == [t.fingerprint() for t in again]
+    assert len({t.fingerprint() for t in tokens}) == len(tokens)
+
+    base = NormalisedToken("udh", 4, lemma="sudah")
+    changed = [
+        NormalisedToken("udah", 4, lemma="sudah"),
+        NormalisedToken("udh", 5, lemma="sudah"),
+        NormalisedToken("udh", 4, end=8, lemma="sudah"),
+        NormalisedToken("udh", 4, lemma="udh"),
+        NormalisedToken("udh", 4, data={"pattern": {"msisdn": False}}, lemma="sudah"),
+    ]
+    fingerprints = {base.fingerprint()} | {t.fingerprint() for t in changed}
+    assert len(fingerprints) == len(changed) + 1
+    # the regex featurizer adds to a token's data after tokenising: the fingerprint follows
+    before = base.fingerprint()
+    base.set("pattern", {"msisdn": True})
+    assert base.fingerprint() != before
+    # dictionary order is not content
+    one = NormalisedToken("a", 0, data={"x": 1, "y": 2})
+    other = NormalisedToken("a", 0, data={"y": 2, "x": 1})
+    assert one.fingerprint() == other.fingerprint()
