@@ -27,6 +27,7 @@ the component trains exactly as Rasa's DIETClassifier does.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, Type
 
 import numpy as np
@@ -41,6 +42,26 @@ from rasa.utils.tensorflow.models import RasaModel
 SUPPORTED_RASA = "3.6.21"
 SUPPORTED_TENSORFLOW = "2.12.0"
 LENGTH_BUCKET_BATCHES = "length_bucket_batches"
+
+# Rasa's recipe validator finds the pipeline's trainable entity extractor by its exact class
+# (DIETClassifier, CRFEntityExtractor, MitieEntityExtractor), not by subclass, so with this
+# component it warns at every training and `rasa data validate` that no extractor learns the
+# annotated entities and that nothing uses the lookup-table features. Both are false here (this
+# is DIET, and RegexFeaturizer hands it the lookup-table features); only these two are muted.
+FALSE_VALIDATOR_WARNINGS = (
+    "You have defined training data consisting of entity examples, but your NLU configuration "
+    "does not include an entity extractor",
+    "You have defined training data consisting of lookup tables, but your NLU configuration "
+    "does not include any components that uses the features",
+)
+
+
+def mute_false_validator_warnings() -> None:
+    for message in FALSE_VALIDATOR_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning)
+
+
+mute_false_validator_warnings()
 
 
 def versions_supported() -> bool:

@@ -7,6 +7,7 @@ must be traced once instead of twice. ``bucketed_order`` is checked on its own.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
@@ -253,3 +254,41 @@ def test_the_component_is_known_as_diet_and_off_by_default():
     assert {k: v for k, v in config.items() if k != diet.LENGTH_BUCKET_BATCHES} == (
         DIETClassifier.get_default_config()
     )
+
+
+def test_rasas_validator_no_longer_says_entities_go_unlearned():
+    from rasa.engine.graph import GraphSchema, SchemaNode
+    from rasa.graph_components.validators.default_recipe_validator import (
+        DefaultV1RecipeValidator,
+    )
+    from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
+
+    def node(uses: type) -> SchemaNode:
+        return SchemaNode(needs={}, uses=uses, constructor_name="create", fn="train", config={})
+
+    def warned(schema: GraphSchema, data: TrainingData) -> List[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            # what the module does when Rasa imports it for the pipeline (pytest resets filters)
+            warnings.simplefilter("always")
+            diet.mute_false_validator_warnings()
+            DefaultV1RecipeValidator(schema)._warn_if_some_training_data_is_unused(data)
+        return [str(w.message) for w in caught]
+
+    lookup = [{"name": "channel", "elements": ["alfamart", "indomaret"]}]
+    with_regex = GraphSchema(
+        {"diet": node(diet.FastTrainingDIETClassifier), "regex": node(RegexFeaturizer)}
+    )
+    messages = warned(with_regex, TrainingData(_messages(), lookup_tables=lookup))
+    assert not [m for m in messages if m.startswith(diet.FALSE_VALIDATOR_WARNINGS)]
+    # Rasa's own warnings would have said it: the filter mutes something real
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DefaultV1RecipeValidator(with_regex)._warn_if_some_training_data_is_unused(
+            TrainingData(_messages(), lookup_tables=lookup)
+        )
+    assert len([w for w in caught if str(w.message).startswith(diet.FALSE_VALIDATOR_WARNINGS)]) == 2
+    # other warnings of the validator still come through
+    only_diet = GraphSchema({"diet": node(diet.FastTrainingDIETClassifier)})
+    regexes = [{"name": "msisdn", "pattern": "08[0-9]+"}]
+    messages = warned(only_diet, TrainingData(_messages(), regex_features=regexes))
+    assert [m for m in messages if m.startswith("You have defined training data with regexes")]
