@@ -45,7 +45,7 @@ LENGTH_BUCKET_BATCHES = "length_bucket_batches"
 
 # Rasa's recipe validator finds the pipeline's trainable entity extractor by its exact class
 # (DIETClassifier, CRFEntityExtractor, MitieEntityExtractor), not by subclass, so with this
-# component it warns at every training and `rasa data validate` that no extractor learns the
+# component it warns at every training that no extractor learns the
 # annotated entities and that nothing uses the lookup-table features. Both are false here (this
 # is DIET, and RegexFeaturizer hands it the lookup-table features); only these two are muted.
 FALSE_VALIDATOR_WARNINGS = (
