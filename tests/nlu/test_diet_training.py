@@ -2,7 +2,8 @@
 
 Both are trained here, in this process, on the same small featurised data: without length
 buckets the two models must be the same weight for weight and predict the same; the train step
-must be traced once instead of twice. ``bucketed_order`` is checked on its own.
+must be traced once instead of twice, without gradient wrappers for the forward pass's control
+flow. ``bucketed_order`` is checked on its own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 pytest.importorskip("rasa")
 
@@ -26,7 +28,6 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer  # noqa
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
-from rasa.utils.tensorflow.models import RasaModel  # noqa: E402
 
 from nlu_components import diet  # noqa: E402
 
@@ -116,14 +117,16 @@ def _train(
     """Train ``cls`` and return its weights, predictions and number of train-step traces."""
     data, storage, context, (tokenizer, featurizer) = _featurised(tmp_path)
     traces: List[int] = []
-    stock_train_step = RasaModel.train_step
+    adam = tf.keras.optimizers.Adam
+    stock_apply_gradients = adam.apply_gradients
 
-    def counting_train_step(self: RasaModel, batch_in: Any) -> Any:
-        # the Python body of a traced function runs once per trace
+    def counting_apply_gradients(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # the train step's Python body runs once per trace; both train steps end by applying
+        # the gradients (the forward-only build of ours does not)
         traces.append(1)
-        return stock_train_step(self, batch_in)
+        return stock_apply_gradients(self, *args, **kwargs)
 
-    monkeypatch.setattr(RasaModel, "train_step", counting_train_step)
+    monkeypatch.setattr(adam, "apply_gradients", counting_apply_gradients)
     component = cls.create(
         {**cls.get_default_config(), **TRAINING_CONFIG, **config},
         storage,
@@ -131,14 +134,22 @@ def _train(
         context,
     )
     component.train(data)
-    monkeypatch.setattr(RasaModel, "train_step", stock_train_step)
+    monkeypatch.setattr(adam, "apply_gradients", stock_apply_gradients)
 
     probes = [Message(data={TEXT: text}) for text in ("pulsa alfamart blm masuk", "halo", "ya")]
     for probe in probes:
         tokenizer.process([probe])
         featurizer.process([probe])
     component.process(probes)
+    # the functions TensorFlow built for the train step (private API, pinned TF): under a
+    # persistent tape every cond / while loop gets a wrapper with its gradient built in advance
+    library = [
+        function.signature.name
+        for concrete in component.model.train_function._list_all_concrete_functions()
+        for function in concrete.graph.as_graph_def().library.function
+    ]
     return {
+        "gradient_wrappers": sum("cflow_gradient_wrapper" in name for name in library),
         "weights": component.model.get_weights(),
         "optimizer_slots": len(component.model.optimizer.variables),
         "predictions": [(p.get(INTENT), p.get("intent_ranking"), p.get(ENTITIES)) for p in probes],
@@ -172,6 +183,10 @@ def test_without_buckets_the_model_is_rasas_weight_for_weight(
     # Rasa's class: one trace that creates the variables, one that runs; ours: one
     assert stock["traces"] == 2
     assert fast["traces"] == 1
+    # ours records the forward pass on a first-order tape: no control flow is wrapped for
+    # higher-order gradients (the CRF's decoding, which gets no gradient, included)
+    assert stock["gradient_wrappers"] > 0
+    assert fast["gradient_wrappers"] == 0
 
 
 def test_with_buckets_it_trains_and_reports_as_diet(stock, tmp_path_factory, monkeypatch_module):
