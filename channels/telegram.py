@@ -440,6 +440,11 @@ class TelegramConnector(InputChannel):
             rest = text[len(word) :].strip()
             mapped = COMMANDS.get(name.lower())
             if mapped is None:
+                # An unknown command in a group is ours only when it names this bot (or the
+                # message mentions / replies to it): a bare "/poll" or "/start_game" there is
+                # for another bot, as Telegram's docs on commands in groups describe.
+                if group and not target and not addressed:
+                    return None
                 mapped = ""  # unknown command: its argument text, or help
             text = mapped or rest or "/help"
             addressed = True

@@ -85,8 +85,18 @@ if [ -n "${TELEGRAM_TOKEN:-}" ] || [ -n "${WHATSAPP_TOKEN:-}" ]; then
   esac
 fi
 # <<< channels <<<
+# A port another process holds (an earlier `make run`, another instance) would answer the
+# health checks below for it: "ready" would be printed for servers that never started.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "${RASA_PORT:-5005}" "${ACTION_PORT:-5055}"; do
+  if port_taken "$port"; then
+    echo "port $port is already in use on 127.0.0.1 (another 'make run' or instance?):" \
+      "stop it, or start this one with RASA_PORT / ACTION_PORT" >&2
+    exit 1
+  fi
+done
 # ASSISTANT_MODEL: another model file (make bench); default the newest in models/
-model=${ASSISTANT_MODEL:-$(ls -t models/*.tar.gz 2>/dev/null | head -1)}
+model=${ASSISTANT_MODEL:-$(ls -t models/*.tar.gz 2>/dev/null | head -1 || true)}
 [ -n "$model" ] || { echo "no trained model in models/: run 'make train'" >&2; exit 1; }
 
 # Ctrl-C reaches every process of the terminal's group at once: the servers stop by

@@ -85,11 +85,37 @@ def test_mention_reply_and_commands_address_the_bot(connector: TelegramConnector
         "/tanya plg isi pulsa blm masuk": "plg isi pulsa blm masuk",
         f"/tanya@{BOT} plg isi pulsa": "plg isi pulsa",
         "/tanya": "/help",
-        "/lain teks bebas": "teks bebas",
+        f"/lain@{BOT} teks bebas": "teks bebas",
+        f"/lain@{BOT}": "/help",
     }
     for text, expected in cases.items():
         assert addressed(connector, tg_message(GROUP, ANI, text, command=True)) == expected, text
     assert addressed(connector, tg_message(GROUP, ANI, "/batal@bot_lain", command=True)) is None
+
+
+def test_an_unknown_command_in_a_group_is_ours_only_when_it_names_us(
+    connector: TelegramConnector,
+) -> None:
+    # a bare unknown command in a group belongs to another bot of the group
+    for text in ("/poll makan siang", "/start_game", "/lain teks bebas"):
+        assert addressed(connector, tg_message(GROUP, ANI, text, command=True)) is None, text
+    # ... unless it is a reply to this bot or mentions it
+    reply = tg_message(
+        GROUP,
+        ANI,
+        "/lain pulsa blm masuk",
+        command=True,
+        reply_to={"message_id": 5, "from": BOT_USER, "text": "Nomor?"},
+    )
+    assert addressed(connector, reply) == "pulsa blm masuk"
+    # in a private chat every command is for this bot
+    private = tg_chat(111, "private")
+    assert addressed(
+        connector, tg_message(private, ANI, "/lain teks bebas", command=True), group=False
+    ) == ("teks bebas")
+    assert addressed(connector, tg_message(private, ANI, "/xyz", command=True), group=False) == (
+        "/help"
+    )
 
 
 def test_mention_in_the_middle_with_emoji_before_it(connector: TelegramConnector) -> None:
